@@ -1,0 +1,276 @@
+//! Scoped measurement: one thread, or the whole process.
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::alloc::{self, Slot, PROCESS_LIVE, PROCESS_PEAK, PROCESS_TRACKING};
+use crate::Stats;
+
+/// Runs `f` and returns its value with the allocation activity of the
+/// calling thread while `f` ran.
+///
+/// Exact and thread-precise: allocations of other threads are not counted,
+/// however many run at the same time. Scopes nest; an outer scope includes
+/// what its inner scopes counted. Memory that `f` allocates on this thread
+/// and another thread frees counts as retained here (and as freed there).
+///
+/// ```
+/// # #[global_allocator]
+/// # static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
+/// #     heapmeter::CountingAlloc::new(std::alloc::System);
+/// let (_, stats) = heapmeter::measure(|| {
+///     let v: Vec<u8> = Vec::with_capacity(100);
+///     drop(v);
+/// });
+/// assert_eq!(stats.allocs, 1);
+/// assert_eq!(stats.bytes_allocated, 100);
+/// assert_eq!(stats.deallocs, 1);
+/// assert_eq!(stats.net_bytes(), 0);
+/// assert_eq!(stats.peak_bytes, 100);
+/// ```
+///
+/// # Panics
+///
+/// If [`CountingAlloc`](crate::CountingAlloc) is not the global allocator,
+/// or the calling thread owns no counting slot (more than 256 threads alive,
+/// or the call comes from a thread-local destructor). Panics of `f`
+/// propagate, and the thread's counters stay consistent.
+pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
+    let slot = thread_slot();
+    let start = slot.totals();
+    let window = PeakWindow {
+        slot,
+        saved: slot.begin_peak(),
+    };
+    let value = f();
+    let end = slot.totals();
+    let peak_bytes = window.finish();
+    let stats = Stats {
+        peak_bytes,
+        ..end.since(&start)
+    };
+    (value, stats)
+}
+
+/// Restores the enclosing scope's peak even if `f` unwinds.
+struct PeakWindow {
+    slot: &'static Slot,
+    saved: (i64, i64),
+}
+
+impl PeakWindow {
+    fn finish(self) -> u64 {
+        let peak = self.slot.end_peak(self.saved);
+        std::mem::forget(self);
+        peak
+    }
+}
+
+impl Drop for PeakWindow {
+    fn drop(&mut self) {
+        self.slot.end_peak(self.saved);
+    }
+}
+
+fn thread_slot() -> &'static Slot {
+    if let Some(slot) = alloc::current_slot() {
+        return slot;
+    }
+    // A thread that has not allocated yet has no slot: one allocation
+    // through the global allocator claims it (if CountingAlloc is installed).
+    drop(black_box(Box::new(0u8)));
+    match alloc::current_slot() {
+        Some(slot) => slot,
+        None if !alloc::installed() => panic!(
+            "heapmeter: CountingAlloc is not the global allocator; add\n    \
+             #[global_allocator]\n    \
+             static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = \
+             heapmeter::CountingAlloc::new(std::alloc::System);"
+        ),
+        None => panic!(
+            "heapmeter: this thread has no counting slot ({} threads already own one, \
+             or the thread is exiting); use measure_process instead",
+            alloc::SLOTS
+        ),
+    }
+}
+
+/// Runs `f` and returns its value with the allocation activity of **all
+/// threads** of the process while `f` ran: for work that spawns threads.
+///
+/// Counts are exact; what other threads do at the same time (a test
+/// harness running other tests, say) is counted too. `peak_bytes` is the
+/// highest process-wide live bytes above the scope's start.
+///
+/// Process scopes from different threads run one at a time (a second one
+/// waits); process scopes nest on one thread.
+///
+/// ```
+/// # #[global_allocator]
+/// # static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
+/// #     heapmeter::CountingAlloc::new(std::alloc::System);
+/// let (_, stats) = heapmeter::measure_process(|| {
+///     std::thread::spawn(|| drop(vec![0u8; 4096])).join().unwrap();
+/// });
+/// assert!(stats.bytes_allocated >= 4096);
+/// ```
+///
+/// # Panics
+///
+/// If [`CountingAlloc`](crate::CountingAlloc) is not the global allocator.
+pub fn measure_process<R>(f: impl FnOnce() -> R) -> (R, Stats) {
+    if !alloc::installed() {
+        drop(black_box(Box::new(0u8)));
+        assert!(
+            alloc::installed(),
+            "heapmeter: CountingAlloc is not the global allocator"
+        );
+    }
+    let scope = ProcessScope::open();
+    let start = alloc::sum_slots();
+    let value = f();
+    let end = alloc::sum_slots();
+    let peak_bytes = scope.close();
+    let stats = Stats {
+        peak_bytes,
+        ..end.since(&start)
+    };
+    (value, stats)
+}
+
+/// One scope at a time across threads; nesting on the owning thread.
+static PROCESS_LOCK: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    static PROCESS_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+struct ProcessScope {
+    _lock: Option<MutexGuard<'static, ()>>,
+    start_live: i64,
+    outer_peak: i64,
+}
+
+impl ProcessScope {
+    fn open() -> ProcessScope {
+        let depth = PROCESS_DEPTH.with(|d| d.replace(d.get() + 1));
+        let lock = (depth == 0).then(|| PROCESS_LOCK.lock().unwrap_or_else(|e| e.into_inner()));
+        if depth == 0 {
+            PROCESS_LIVE.store(0, SeqCst);
+            PROCESS_PEAK.store(0, SeqCst);
+            PROCESS_TRACKING.store(true, SeqCst);
+        }
+        let start_live = PROCESS_LIVE.load(SeqCst);
+        let outer_peak = PROCESS_PEAK.swap(start_live, SeqCst);
+        ProcessScope {
+            _lock: lock,
+            start_live,
+            outer_peak,
+        }
+    }
+
+    fn close(self) -> u64 {
+        let peak = PROCESS_PEAK.load(SeqCst);
+        (peak - self.start_live).max(0) as u64
+    }
+}
+
+impl Drop for ProcessScope {
+    fn drop(&mut self) {
+        PROCESS_PEAK.fetch_max(self.outer_peak, SeqCst);
+        let depth = PROCESS_DEPTH.with(|d| {
+            d.set(d.get() - 1);
+            d.get()
+        });
+        if depth == 0 {
+            PROCESS_TRACKING.store(false, SeqCst);
+        }
+    }
+}
+
+/// Totals of every thread since the process started: what the process
+/// allocated and freed so far, and (as `net_bytes()`) its live heap bytes.
+/// `peak_bytes` is zero: the process-wide peak is tracked only inside
+/// [`measure_process`], where it costs a shared atomic per allocation.
+///
+/// ```
+/// # #[global_allocator]
+/// # static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
+/// #     heapmeter::CountingAlloc::new(std::alloc::System);
+/// let before = heapmeter::process_totals();
+/// let kept = vec![0u8; 1000];
+/// let after = heapmeter::process_totals();
+/// assert!(after.allocs > before.allocs);
+/// # drop(kept);
+/// ```
+pub fn process_totals() -> Stats {
+    alloc::sum_slots()
+}
+
+/// Mean allocation activity per operation, from [`per_op`].
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct PerOp {
+    /// Operations measured (the warm-up call excluded).
+    pub ops: u64,
+    /// Allocations per op, mean.
+    pub allocs: f64,
+    /// Reallocations per op, mean.
+    pub reallocs: f64,
+    /// Deallocations per op, mean.
+    pub deallocs: f64,
+    /// Bytes allocated per op, in bytes, mean.
+    pub bytes_allocated: f64,
+    /// Bytes retained per op (allocated minus freed), in bytes, mean.
+    pub retained_bytes: f64,
+    /// The largest peak of one op, in bytes above that op's start.
+    pub max_peak_bytes: u64,
+    /// Sums over all measured ops; `total.peak_bytes` is the peak of the
+    /// whole run above its start.
+    pub total: Stats,
+}
+
+/// Calls `f(0)` once as a warm-up that is not counted, then `f(1)` …
+/// `f(n)`, each measured on the calling thread, and returns the mean per
+/// op. The value each call returns is dropped inside its measurement (and
+/// passed through [`black_box`] so that the optimiser keeps the work).
+///
+/// ```
+/// # #[global_allocator]
+/// # static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
+/// #     heapmeter::CountingAlloc::new(std::alloc::System);
+/// let per = heapmeter::per_op(1_000, |i| vec![i as u8; 64]);
+/// assert_eq!(per.ops, 1_000);
+/// assert_eq!(per.allocs, 1.0);
+/// assert_eq!(per.bytes_allocated, 64.0);
+/// assert_eq!(per.retained_bytes, 0.0);
+/// ```
+///
+/// With `n == 0` every mean is zero.
+///
+/// # Panics
+///
+/// As [`measure`].
+pub fn per_op<R>(n: u64, mut f: impl FnMut(u64) -> R) -> PerOp {
+    drop(black_box(f(0)));
+    let mut max_peak_bytes = 0;
+    let ((), total) = measure(|| {
+        for i in 1..=n {
+            let ((), s) = measure(|| drop(black_box(f(i))));
+            max_peak_bytes = max_peak_bytes.max(s.peak_bytes);
+        }
+    });
+    let mean = |v: f64| if n == 0 { 0.0 } else { v / n as f64 };
+    PerOp {
+        ops: n,
+        allocs: mean(total.allocs as f64),
+        reallocs: mean(total.reallocs as f64),
+        deallocs: mean(total.deallocs as f64),
+        bytes_allocated: mean(total.bytes_allocated as f64),
+        retained_bytes: mean(total.net_bytes() as f64),
+        max_peak_bytes,
+        total,
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    println!("heaplab: replay is not implemented yet");
+}
