@@ -160,11 +160,12 @@ pub(crate) static PROCESS_TRACKING: AtomicBool = AtomicBool::new(false);
 pub(crate) static PROCESS_LIVE: AtomicI64 = AtomicI64::new(0);
 pub(crate) static PROCESS_PEAK: AtomicI64 = AtomicI64::new(0);
 
-// Thread state: a slot index below `SLOTS`, or one of these markers.
-const UNCLAIMED: u32 = u32::MAX;
-const CLAIMING: u32 = u32::MAX - 1;
-const EXITED: u32 = u32::MAX - 2;
-const FULL: u32 = u32::MAX - 3;
+// Thread state: a slot index below `SLOTS`, or one of these markers, plus
+// the `IN_INNER` bit. NOTE: the markers must leave bit 31 clear.
+const UNCLAIMED: u32 = 0x7FFF_FFFF;
+const CLAIMING: u32 = UNCLAIMED - 1;
+const EXITED: u32 = UNCLAIMED - 2;
+const FULL: u32 = UNCLAIMED - 3;
 /// Set while the inner allocator runs: re-entrant calls are its own.
 const IN_INNER: u32 = 1 << 31;
 

@@ -1,8 +1,81 @@
-//! heapmeter (work in progress)
+//! Exact, thread-precise heap allocation counting for Rust: how many
+//! allocations and bytes a piece of code makes, per call or per request;
+//! allocation budgets that `cargo test` holds; and a detector that tells a
+//! leak from mere churn.
+//!
+//! Install the counting allocator once, in the binary or test crate:
+//!
+//! ```
+//! #[global_allocator]
+//! static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
+//!     heapmeter::CountingAlloc::new(std::alloc::System);
+//!
+//! // One thread's allocations while the closure runs, exactly.
+//! let (sum, stats) = heapmeter::measure(|| (0..100u64).collect::<Vec<_>>().iter().sum::<u64>());
+//! assert_eq!(sum, 4950);
+//! assert_eq!(stats.allocs, 1);
+//! assert_eq!(stats.bytes_allocated, 800);
+//! assert_eq!(stats.net_bytes(), 0);
+//!
+//! // Mean per operation, and a budget that names what it exceeded.
+//! let ids: std::collections::HashSet<u64> = (0..1000).collect();
+//! let per = heapmeter::per_op(1_000, |i| ids.contains(&i));
+//! heapmeter::Budget::new().max_allocs(0).max_bytes(0).check(&per).unwrap();
+//!
+//! // Leak, churn or clean?
+//! let report = heapmeter::LeakDetector::new().run(|i| format!("request {i}"));
+//! assert_eq!(report.verdict, heapmeter::Verdict::Churn);
+//! ```
+//!
+//! | what | where |
+//! |---|---|
+//! | the allocator, wrapping any other (System, jemalloc, dhat) | [`CountingAlloc`] |
+//! | one thread / the whole process while a closure runs | [`measure`], [`measure_process`] → [`Stats`] |
+//! | mean per operation after a warm-up | [`per_op`] → [`PerOp`] |
+//! | limits for tests | [`Budget`], [`assert_budget!`] → [`OverBudget`] |
+//! | leak, churn or clean | [`LeakDetector`] → [`LeakReport`], [`Verdict`] |
+//! | allocator statistics (feature `jemalloc`) | `jemalloc` |
+//! | allocations per iteration in criterion (feature `criterion`) | `criterion` |
+//!
+//! # Why per-thread counters
+//!
+//! `cargo test` runs tests on several threads at once. A counter shared by
+//! the process sees every test's allocations, so budgets flake; it also
+//! makes every allocation a contended atomic operation. heapmeter gives
+//! each thread its own slot of counters, written only by that thread, and
+//! sums the slots for the process-wide view. See [`CountingAlloc`] for the
+//! rules (thread exit, memory freed on another thread, `realloc`).
+//!
+//! # Features
+//!
+//! - `jemalloc`: `heapmeter::jemalloc::stats()` reads jemalloc's allocated,
+//!   active, resident, mapped, retained and metadata bytes (pair it with
+//!   `CountingAlloc<tikv_jemallocator::Jemalloc>`).
+//! - `criterion`: `heapmeter::criterion::{Allocs, BytesAllocated}`,
+//!   criterion measurements that report allocations or bytes per iteration.
+#![doc(test(attr(deny(warnings))))]
+#![warn(missing_docs)]
+
 mod alloc;
+mod budget;
+mod leak;
 mod scope;
 mod stats;
 
+#[cfg(feature = "criterion")]
+pub mod criterion;
+#[cfg(feature = "jemalloc")]
+pub mod jemalloc;
+
 pub use alloc::CountingAlloc;
+pub use budget::{Budget, Exceeded, Limit, Measured, OverBudget, Scope};
+pub use leak::{LeakDetector, LeakReport, Sample, Verdict};
 pub use scope::{measure, measure_process, per_op, process_totals, PerOp};
 pub use stats::{Bytes, Stats};
+
+#[cfg(test)]
+#[global_allocator]
+static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc::System);
+
+#[cfg(test)]
+mod tests;
