@@ -267,7 +267,11 @@ fn enter() -> (Counted, u32) {
         if state & IN_INNER != 0 {
             return (Counted::No, state);
         }
-        let state = if state == UNCLAIMED { claim(cell) } else { state };
+        let state = if state == UNCLAIMED {
+            claim(cell)
+        } else {
+            state
+        };
         cell.set(state | IN_INNER);
         match TABLE.get(state as usize) {
             Some(slot) => (Counted::Own(slot), state),

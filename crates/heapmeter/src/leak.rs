@@ -205,8 +205,8 @@ impl LeakReport {
         let ops = (last.ops - first.ops) as f64;
         let slope = theil_sen(judged);
         let before_last = judged[judged.len() - 2];
-        let last_growth =
-            (last.retained_bytes - before_last.retained_bytes) as f64 / (last.ops - before_last.ops) as f64;
+        let last_growth = (last.retained_bytes - before_last.retained_bytes) as f64
+            / (last.ops - before_last.ops) as f64;
         let allocs_per_op = (last.allocs - first.allocs) as f64 / ops;
         let verdict = if slope >= min_leak && last_growth >= min_leak {
             Verdict::Leak

@@ -274,3 +274,13 @@ pub fn per_op<R>(n: u64, mut f: impl FnMut(u64) -> R) -> PerOp {
         total,
     }
 }
+
+/// The calling thread's monotonic totals since it started counting; the
+/// difference of two snapshots is what the thread did in between.
+///
+/// # Panics
+///
+/// As [`measure`].
+pub(crate) fn thread_totals() -> Stats {
+    thread_slot().totals()
+}

@@ -66,7 +66,9 @@ impl Stats {
             reallocs: self.reallocs.wrapping_sub(before.reallocs),
             deallocs: self.deallocs.wrapping_sub(before.deallocs),
             bytes_allocated: self.bytes_allocated.wrapping_sub(before.bytes_allocated),
-            bytes_deallocated: self.bytes_deallocated.wrapping_sub(before.bytes_deallocated),
+            bytes_deallocated: self
+                .bytes_deallocated
+                .wrapping_sub(before.bytes_deallocated),
             peak_bytes: 0,
         }
     }

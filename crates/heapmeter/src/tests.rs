@@ -92,7 +92,10 @@ fn nested_scopes_outer_includes_inner() {
         let ((), inner) = measure(|| drop(black_box(vec![0u8; 1000])));
         (inner, a)
     });
-    assert_eq!((inner.allocs, inner.bytes_allocated, inner.peak_bytes), (1, 1000, 1000));
+    assert_eq!(
+        (inner.allocs, inner.bytes_allocated, inner.peak_bytes),
+        (1, 1000, 1000)
+    );
     assert_eq!((outer.allocs, outer.bytes_allocated), (2, 1100));
     // The outer peak saw 100 live bytes, then 1000 more inside the inner scope.
     assert_eq!(outer.peak_bytes, 1100);
@@ -155,8 +158,16 @@ fn measure_is_exact_while_other_threads_allocate() {
             v.push(round); // 16 → 32 elements: one growing realloc
             drop(black_box(v));
         });
-        assert_eq!((s.allocs, s.reallocs, s.deallocs), (1, 1, 1), "round {round}");
-        assert_eq!((s.bytes_allocated, s.bytes_deallocated), (256, 256), "round {round}");
+        assert_eq!(
+            (s.allocs, s.reallocs, s.deallocs),
+            (1, 1, 1),
+            "round {round}"
+        );
+        assert_eq!(
+            (s.bytes_allocated, s.bytes_deallocated),
+            (256, 256),
+            "round {round}"
+        );
         assert_eq!(s.peak_bytes, 256, "round {round}");
     }
     stop.store(true, Relaxed);
@@ -178,7 +189,9 @@ fn process_totals_count_exited_threads() {
 #[test]
 fn measure_process_sees_spawned_threads() {
     let ((), s) = measure_process(|| {
-        thread::spawn(|| drop(black_box(vec![0u8; 40_000]))).join().unwrap();
+        thread::spawn(|| drop(black_box(vec![0u8; 40_000])))
+            .join()
+            .unwrap();
     });
     assert!(s.bytes_allocated >= 40_000, "{s}");
     assert!(s.peak_bytes >= 40_000, "{s}");
@@ -194,7 +207,10 @@ fn per_op_excludes_warmup_and_keeps_exact_means() {
     assert_eq!(per.bytes_allocated, 0.0);
 
     let per = per_op(500, |i| vec![i as u16; 32]);
-    assert_eq!((per.allocs, per.deallocs, per.bytes_allocated), (1.0, 1.0, 64.0));
+    assert_eq!(
+        (per.allocs, per.deallocs, per.bytes_allocated),
+        (1.0, 1.0, 64.0)
+    );
     assert_eq!(per.retained_bytes, 0.0);
     assert_eq!(per.max_peak_bytes, 64);
     assert_eq!(per.total.allocs, 500);
@@ -232,7 +248,11 @@ fn budget_passes_and_fails_with_a_diff() {
 #[test]
 fn budget_checks_stats() {
     let ((), s) = measure(|| drop(black_box(vec![0u8; 2048])));
-    Budget::new().max_allocs(1).max_peak_bytes(2048).check(&s).unwrap();
+    Budget::new()
+        .max_allocs(1)
+        .max_peak_bytes(2048)
+        .check(&s)
+        .unwrap();
     let over = Budget::new().max_peak_bytes(1024).check(&s).unwrap_err();
     assert_eq!(
         over.to_string(),
@@ -275,7 +295,10 @@ fn leak_of_16_bytes_per_op_beside_8_kb_of_churn_is_still_a_leak() {
         black_box(vec![0u8; 8_000])
     });
     assert_eq!(report.verdict, Verdict::Leak, "{report}");
-    assert!((report.retained_bytes_per_op - 16.0).abs() < 1.0, "{report}");
+    assert!(
+        (report.retained_bytes_per_op - 16.0).abs() < 1.0,
+        "{report}"
+    );
 }
 
 #[test]
@@ -287,7 +310,10 @@ fn leak_of_1_kib_every_10th_op() {
         }
     });
     assert_eq!(report.verdict, Verdict::Leak, "{report}");
-    assert!((report.retained_bytes_per_op - 102.4).abs() < 0.1, "{report}");
+    assert!(
+        (report.retained_bytes_per_op - 102.4).abs() < 0.1,
+        "{report}"
+    );
 }
 
 #[test]
