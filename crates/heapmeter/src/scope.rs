@@ -281,6 +281,7 @@ pub fn per_op<R>(n: u64, mut f: impl FnMut(u64) -> R) -> PerOp {
 /// # Panics
 ///
 /// As [`measure`].
+#[cfg_attr(not(feature = "criterion"), allow(dead_code))]
 pub(crate) fn thread_totals() -> Stats {
     thread_slot().totals()
 }
