@@ -33,8 +33,14 @@ fn main() {
     let bytes_per_request = (13 * n + 1) + vec_blocks.iter().sum::<u64>() + (9 * 2048 + 16);
     assert_eq!(blocks_per_request, 11);
     assert_eq!(bytes_per_request, 47_801);
-    dhat::assert_eq!(after.total_blocks - before.total_blocks, requests * blocks_per_request);
-    dhat::assert_eq!(after.total_bytes - before.total_bytes, requests * bytes_per_request);
+    dhat::assert_eq!(
+        after.total_blocks - before.total_blocks,
+        requests * blocks_per_request
+    );
+    dhat::assert_eq!(
+        after.total_bytes - before.total_bytes,
+        requests * bytes_per_request
+    );
     dhat::assert_eq!(after.curr_bytes, before.curr_bytes);
     dhat::assert_eq!(after.curr_blocks, before.curr_blocks);
     println!("dhat_naive_budget: ok ({blocks_per_request} blocks, {bytes_per_request} bytes per request)");

@@ -14,10 +14,18 @@ fn zero_per_request(variant: Variant, users: usize) {
     let per = heapmeter::per_op(2_000, |i| check.is_risky(common::nth(&payments, i)));
     assert_budget!(
         per,
-        Budget::new().max_allocs(0).max_reallocs(0).max_bytes(0).max_retained_bytes(0),
+        Budget::new()
+            .max_allocs(0)
+            .max_reallocs(0)
+            .max_bytes(0)
+            .max_retained_bytes(0),
         "{variant} at {users} users"
     );
-    assert_eq!(per.total, heapmeter::Stats::default(), "{variant} at {users} users");
+    assert_eq!(
+        per.total,
+        heapmeter::Stats::default(),
+        "{variant} at {users} users"
+    );
 }
 
 #[test]
@@ -49,6 +57,11 @@ fn every_fix_is_listed() {
     let fixes: Vec<Variant> = Variant::ALL.into_iter().filter(|v| v.is_fix()).collect();
     assert_eq!(
         fixes,
-        [Variant::SharedSet, Variant::TtlRefresh, Variant::CacheSet, Variant::Bloom]
+        [
+            Variant::SharedSet,
+            Variant::TtlRefresh,
+            Variant::CacheSet,
+            Variant::Bloom
+        ]
     );
 }

@@ -27,9 +27,14 @@ fn leaks_one_set_per_request() {
     assert_eq!(report.verdict, Verdict::Leak, "{report}");
     let set_bytes = one_set.bytes_allocated as f64;
     let ratio = report.retained_bytes_per_op / set_bytes;
-    assert!((0.9..=1.1).contains(&ratio), "{report}; one set is {set_bytes} B");
+    assert!(
+        (0.9..=1.1).contains(&ratio),
+        "{report}; one set is {set_bytes} B"
+    );
 
     // At the incident's rate, a pod's 1 GiB lasts minutes, not days.
-    let to_oom = report.time_to_limit(25.0, 1 << 30).expect("a leak has a limit");
+    let to_oom = report
+        .time_to_limit(25.0, 1 << 30)
+        .expect("a leak has a limit");
     assert!(to_oom.as_secs() < 3 * 3600, "{to_oom:?}");
 }
