@@ -18,8 +18,12 @@ use std::collections::HashSet;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use fraudcheck::{data, id_set, Variant};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
+use fraudcheck::{
+    data, id_set, BloomCheck, CacheSetCheck, Env, FraudCheck, Payment, SharedSetCheck,
+    TtlRefreshCheck, Variant,
+};
 
 fn requests(c: &mut Criterion) {
     let mut group = c.benchmark_group("request");
@@ -59,11 +63,32 @@ fn floor(c: &mut Criterion) {
                 black_box(std_set.contains(&black_box(&payments[i]).user_id))
             })
         });
-        for variant in Variant::ALL.into_iter().filter(|v| v.is_fix()) {
-            variants::bench_request(&mut group, format!("{variant}/{users}"), variant, users);
-        }
+        // The fixes as their concrete types, called directly as a service
+        // would: the floor compares the fix, not trait-object dispatch.
+        let env = Env::new(users, 7);
+        fixed(&mut group, users, &payments, SharedSetCheck::new(&env));
+        fixed(&mut group, users, &payments, TtlRefreshCheck::new(&env));
+        fixed(&mut group, users, &payments, CacheSetCheck::new(&env));
+        fixed(&mut group, users, &payments, BloomCheck::new(&env));
     }
     group.finish();
+}
+
+/// One warm fixed check in the floor group, over the same payments.
+fn fixed(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    users: usize,
+    payments: &[Payment],
+    check: impl FraudCheck,
+) {
+    check.is_risky(&payments[0]).expect("warm-up request");
+    let mut i = 0usize;
+    group.bench_function(BenchmarkId::new(check.name(), users), |b| {
+        b.iter(|| {
+            i = (i + 1) % payments.len();
+            black_box(check.is_risky(black_box(&payments[i])))
+        })
+    });
 }
 
 criterion_group!(benches, requests, floor);
