@@ -156,11 +156,12 @@ fn floor(m: &Medians, out: &mut String) {
 }
 
 fn overhead(m: &Medians, out: &mut String) {
-    const ALLOCATORS: [&str; 5] = [
+    const ALLOCATORS: [&str; 6] = [
         "system",
         "jemalloc",
         "counting_system",
         "counting_jemalloc",
+        "heaplab_binary",
         "dhat",
     ];
     let _ = writeln!(
@@ -169,9 +170,9 @@ fn overhead(m: &Medians, out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "| workload | threads | System | Jemalloc | CountingAlloc<System> | CountingAlloc<Jemalloc> | dhat |"
+        "| workload | threads | System | Jemalloc | CountingAlloc<System> | CountingAlloc<Jemalloc> | heaplab binary | dhat |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
     for work in ["alloc_free_64", "naive_1k"] {
         for threads in [1, 2] {
             let get = |a: &str| {
@@ -182,7 +183,7 @@ fn overhead(m: &Medians, out: &mut String) {
                 .iter()
                 .map(|a| {
                     let inner = match *a {
-                        "counting_system" | "dhat" => get("system"),
+                        "counting_system" | "heaplab_binary" | "dhat" => get("system"),
                         "counting_jemalloc" => get("jemalloc"),
                         _ => None,
                     };

@@ -8,7 +8,7 @@
 //! tested).
 //!
 //! ```no_run
-//! use criterion::{criterion_group, criterion_main, Criterion};
+//! use criterion::Criterion;
 //! use heapmeter::criterion::Allocs;
 //!
 //! #[global_allocator]
@@ -19,12 +19,13 @@
 //!     c.bench_function("to_string", |b| b.iter(|| 42u64.to_string()));
 //! }
 //!
-//! criterion_group! {
-//!     name = allocs;
-//!     config = Criterion::default().with_measurement(Allocs);
-//!     targets = bench
+//! // In a bench target with `harness = false`; `criterion_group!` takes the
+//! // same `config = Criterion::default().with_measurement(Allocs)`.
+//! fn main() {
+//!     let mut c = Criterion::default().with_measurement(Allocs).configure_from_args();
+//!     bench(&mut c);
+//!     c.final_summary();
 //! }
-//! criterion_main!(allocs);
 //! ```
 
 use criterion::measurement::{Measurement, ValueFormatter};

@@ -1,0 +1,70 @@
+//! The errors the command line reports: one line each, never a panic.
+
+use std::path::PathBuf;
+
+/// Why a `heaplab` command could not run. Each message is one line, meant
+/// to follow `error: ` on stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A figure that must be positive was zero.
+    #[error("{what} must be greater than zero")]
+    Zero {
+        /// The flag, e.g. `--pods`.
+        what: &'static str,
+    },
+    /// A duration that could not be read.
+    #[error("invalid duration `{input}`: {reason} (examples: 4h, 90m, 30s, 200ms, 1h30m, 600)")]
+    Duration {
+        /// What was given.
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A byte size that could not be read.
+    #[error("invalid size `{input}`: {reason} (examples: 1GiB, 512MiB, 64KiB, 1048576)")]
+    Size {
+        /// What was given.
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The pod's memory limit is not above the memory the rest of the
+    /// service already uses.
+    #[error("--limit {limit} is not above --baseline {baseline}: a pod would be OOMKilled before its first request")]
+    LimitBelowBaseline {
+        /// The limit, formatted.
+        limit: String,
+        /// The baseline, formatted.
+        baseline: String,
+    },
+    /// An output file that cannot be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// Drawing the SVG failed.
+    #[error("cannot draw {}: {reason}", path.display())]
+    Plot {
+        /// The file.
+        path: PathBuf,
+        /// plotters' message.
+        reason: String,
+    },
+    /// A fraud check failed in a way the measurement cannot go on from.
+    #[error("{variant}: {source}")]
+    Check {
+        /// The variant's name.
+        variant: &'static str,
+        /// The check's error.
+        source: fraudcheck::CheckError,
+    },
+    /// Writing to stdout failed (a closed pipe, say).
+    #[error("cannot write to stdout: {0}")]
+    Stdout(#[source] std::io::Error),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

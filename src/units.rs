@@ -1,0 +1,200 @@
+//! Reading and printing the figures the flags take: durations (`4h`, `90m`,
+//! `30s`, `200ms`, plain seconds) and byte sizes (`1GiB`, `512MiB`, plain
+//! bytes).
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Reads a duration: one or more `<number><unit>` parts (`1h30m`), units
+/// `ms`, `s`, `m`, `h`, `d`; a plain number is seconds. Decimals are allowed
+/// (`1.5h`); signs are not.
+///
+/// ```
+/// use std::time::Duration;
+/// use heaplab::units::parse_duration;
+/// assert_eq!(parse_duration("4h").unwrap(), Duration::from_secs(4 * 3600));
+/// assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+/// assert_eq!(parse_duration("200ms").unwrap(), Duration::from_millis(200));
+/// assert_eq!(parse_duration("600").unwrap(), Duration::from_secs(600));
+/// assert!(parse_duration("-5s").is_err());
+/// ```
+pub fn parse_duration(input: &str) -> Result<Duration> {
+    let err = |reason| Error::Duration {
+        input: input.to_owned(),
+        reason,
+    };
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(err("empty"));
+    }
+    if s.starts_with('-') {
+        return Err(err("negative"));
+    }
+    let mut total = 0.0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_len == 0 {
+            return Err(err("expected a number"));
+        }
+        let value: f64 = rest[..num_len].parse().map_err(|_| err("not a number"))?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = rest[..unit_len].trim();
+        rest = &rest[unit_len..];
+        let scale = match unit {
+            "" if rest.is_empty() && total == 0.0 => 1.0,
+            "ms" => 1e-3,
+            "s" | "sec" | "secs" => 1.0,
+            "m" | "min" | "mins" => 60.0,
+            "h" | "hr" | "hrs" => 3600.0,
+            "d" => 86_400.0,
+            "" => return Err(err("missing unit")),
+            _ => return Err(err("unknown unit (use ms, s, m, h or d)")),
+        };
+        total += value * scale;
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| err("too large"))
+}
+
+/// Reads a byte size: a number with an optional unit, binary (`KiB`, `MiB`,
+/// `GiB`, `TiB`, or `Ki`, `Mi`, `Gi`, `Ti` as Kubernetes writes them) or
+/// decimal (`KB`, `MB`, `GB`, `TB`, or `K`, `M`, `G`, `T`, also as in
+/// Kubernetes); a plain number is bytes; `B` is accepted. Case-insensitive;
+/// decimals allowed (`1.5GiB`).
+///
+/// ```
+/// use heaplab::units::parse_size;
+/// assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
+/// assert_eq!(parse_size("512Mi").unwrap(), 512 << 20);
+/// assert_eq!(parse_size("4096").unwrap(), 4096);
+/// assert_eq!(parse_size("1G").unwrap(), 1_000_000_000);
+/// assert!(parse_size("lots").is_err());
+/// ```
+pub fn parse_size(input: &str) -> Result<u64> {
+    let err = |reason| Error::Size {
+        input: input.to_owned(),
+        reason,
+    };
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(err("empty"));
+    }
+    if s.starts_with('-') {
+        return Err(err("negative"));
+    }
+    let num_len = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    if num_len == 0 {
+        return Err(err("expected a number"));
+    }
+    let value: f64 = s[..num_len].parse().map_err(|_| err("not a number"))?;
+    let unit = s[num_len..].trim().to_ascii_lowercase();
+    let scale: f64 = match unit.as_str() {
+        "" | "b" => 1.0,
+        "ki" | "kib" => 1024.0,
+        "mi" | "mib" => 1024.0 * 1024.0,
+        "gi" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "ti" | "tib" => 1024.0f64.powi(4),
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        _ => return Err(err("unknown unit (use B, KiB, MiB, GiB or TiB)")),
+    };
+    let bytes = (value * scale).round();
+    if !(0.0..1.8e19).contains(&bytes) {
+        return Err(err("too large"));
+    }
+    Ok(bytes as u64)
+}
+
+/// A virtual time as `h:mm:ss` (`0:33:05`); hours go past 24.
+pub fn clock_time(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
+    format!("{h}:{m:02}:{sec:02}")
+}
+
+/// A duration as the user would write it: `4h`, `1h30m`, `200ms`, `45s`.
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
+        return "0s".to_owned();
+    }
+    if !ms.is_multiple_of(1000) {
+        return if ms >= 1000 {
+            format!("{:.3}s", d.as_secs_f64())
+        } else {
+            format!("{ms}ms")
+        };
+    }
+    let s = d.as_secs();
+    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out += &format!("{h}h");
+    }
+    if m > 0 {
+        out += &format!("{m}m");
+    }
+    if sec > 0 {
+        out += &format!("{sec}s");
+    }
+    out
+}
+
+/// A count with thousands separators: `1,440,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("1.5h").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        for bad in ["", "h", "4x", "4h30", "--", "1..2s", "-1"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512MiB").unwrap(), 512 << 20);
+        assert_eq!(parse_size("1gib").unwrap(), 1 << 30);
+        assert_eq!(parse_size("1.5KiB").unwrap(), 1536);
+        assert_eq!(parse_size("2MB").unwrap(), 2_000_000);
+        for bad in ["", "MiB", "1 parsec", "-1GiB", "1e3"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn printing() {
+        assert_eq!(thousands(1_440_000), "1,440,000");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(clock_time(Duration::from_secs(1985)), "0:33:05");
+        assert_eq!(human_duration(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(human_duration(Duration::from_millis(200)), "200ms");
+    }
+}

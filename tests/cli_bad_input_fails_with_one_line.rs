@@ -1,0 +1,128 @@
+//! Bad input ends with a one-line `error:` message on stderr and a non-zero
+//! exit: never a panic, never a backtrace.
+
+fn fails(args: &[&str], expect: &str) {
+    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("heaplab runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(
+        out.status.code().is_some(),
+        "{args:?} was killed by a signal"
+    );
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(!stderr.contains("backtrace"), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(expect),
+        "{args:?}: expected `{expect}` in {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+}
+
+#[test]
+fn bad_input_fails_with_one_line() {
+    // Unknown variant: the message lists the valid ones.
+    for cmd in ["replay", "compare", "profile"] {
+        fails(&[cmd, "--variant", "leaky"], "retained_listener");
+    }
+    fails(&["replay", "--variant", "naive,nope"], "ttl_refresh");
+
+    // Zero and negative figures.
+    fails(&["replay", "--pods", "0"], "greater than zero");
+    fails(&["replay", "--pods", "-2"], "greater than zero");
+    fails(&["replay", "--rps", "0"], "greater than zero");
+    fails(&["replay", "--rps", "-100"], "greater than zero");
+    fails(&["replay", "--users", "0"], "greater than zero");
+    fails(&["replay", "--duration", "0s"], "greater than zero");
+    fails(&["replay", "--duration", "-5m"], "negative");
+    fails(&["replay", "--ttl", "0"], "greater than zero");
+    fails(&["replay", "--limit", "0"], "greater than zero");
+    fails(&["compare", "--users", "0"], "greater than zero");
+    fails(&["compare", "--requests", "-1"], "greater than zero");
+    fails(
+        &["profile", "--variant", "naive", "--requests", "0"],
+        "greater than zero",
+    );
+
+    // Unparsable durations and sizes.
+    fails(
+        &["replay", "--duration", "4 fortnights"],
+        "invalid duration",
+    );
+    fails(&["replay", "--duration", "h"], "invalid duration");
+    fails(&["replay", "--store-latency", "fast"], "invalid duration");
+    fails(&["replay", "--limit", "1GiX"], "invalid size");
+    fails(&["replay", "--baseline", "lots"], "invalid size");
+    fails(&["replay", "--pods", "four"], "not a number");
+
+    // A limit the rest of the service already uses up.
+    fails(&["replay", "--limit", "64MiB"], "--baseline");
+    fails(
+        &["replay", "--limit", "1MiB", "--baseline", "1MiB"],
+        "not above",
+    );
+
+    // Unwritable output files.
+    fails(
+        &[
+            "replay",
+            "--duration",
+            "1m",
+            "--svg",
+            "/nonexistent-dir/graph.svg",
+        ],
+        "cannot write /nonexistent-dir/graph.svg",
+    );
+    fails(
+        &[
+            "profile",
+            "--variant",
+            "naive",
+            "--out",
+            "/nonexistent-dir/dhat.json",
+        ],
+        "cannot write /nonexistent-dir/dhat.json",
+    );
+
+    // Usage mistakes are one line too.
+    fails(&["replay", "--frobnicate"], "--frobnicate");
+    fails(&["profile"], "--variant");
+    fails(&["explode"], "explode");
+}
+
+#[test]
+fn help_shows_defaults_on_every_subcommand() {
+    for (cmd, defaults) in [
+        (
+            "replay",
+            &[
+                "[default: 4]",
+                "[default: 100]",
+                "[default: 4h]",
+                "[default: 1GiB]",
+                "[default: 200ms]",
+                "[default: 128MiB]",
+            ][..],
+        ),
+        ("compare", &["[default: 10000]", "[default: 1000]"][..]),
+        (
+            "profile",
+            &["[default: 1000]", "[default: dhat-heap.json]"][..],
+        ),
+    ] {
+        let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
+            .args([cmd, "--help"])
+            .output()
+            .expect("heaplab runs");
+        assert!(out.status.success());
+        let help = String::from_utf8_lossy(&out.stdout);
+        for d in defaults {
+            assert!(help.contains(d), "{cmd} --help lacks {d}: {help}");
+        }
+    }
+}

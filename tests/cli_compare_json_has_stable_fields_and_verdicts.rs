@@ -1,0 +1,68 @@
+//! `heaplab compare --json` prints exactly an array of objects with the
+//! stable field set, and the leak detector tells the leak, the churn and the
+//! fixes apart.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+#[test]
+fn compare_json_has_stable_fields_and_verdicts() {
+    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
+        .args(["compare", "--json", "--users", "1000", "--requests", "100"])
+        .output()
+        .expect("heaplab runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr: {stderr}");
+    let rows: Value = serde_json::from_slice(&out.stdout).expect("stdout is exactly JSON");
+    let rows = rows.as_array().expect("a JSON array");
+    assert_eq!(rows.len(), 7);
+
+    let expected: BTreeSet<&str> = [
+        "variant",
+        "users",
+        "allocs_per_request",
+        "bytes_per_request",
+        "retained_bytes_per_request",
+        "verdict",
+        "ns_per_request",
+    ]
+    .into();
+    for row in rows {
+        let obj = row.as_object().expect("objects");
+        let keys: BTreeSet<&str> = obj.keys().map(String::as_str).collect();
+        assert_eq!(keys, expected, "{row}");
+        assert_eq!(obj["users"].as_u64(), Some(1000));
+        for number in [
+            "allocs_per_request",
+            "bytes_per_request",
+            "retained_bytes_per_request",
+            "ns_per_request",
+        ] {
+            assert!(obj[number].is_number(), "{number} in {row}");
+        }
+        assert!(obj["ns_per_request"].as_f64().unwrap() > 0.0);
+    }
+
+    let verdict = |name: &str| {
+        rows.iter()
+            .find(|r| r["variant"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))["verdict"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(verdict("retained_listener"), "leak");
+    assert_eq!(verdict("naive"), "churn");
+    assert_eq!(verdict("parse_and_scan"), "churn");
+    for fix in ["shared_set", "ttl_refresh", "cache_set", "bloom"] {
+        assert_eq!(verdict(fix), "clean", "{fix}");
+        let row = rows.iter().find(|r| r["variant"] == fix).unwrap();
+        assert_eq!(row["allocs_per_request"].as_f64(), Some(0.0), "{fix}");
+    }
+    let leak = rows
+        .iter()
+        .find(|r| r["variant"] == "retained_listener")
+        .unwrap();
+    assert!(leak["retained_bytes_per_request"].as_f64().unwrap() > 1000.0);
+}

@@ -1,0 +1,94 @@
+//! A short replay with a small limit: `retained_listener` is OOMKilled and
+//! restarted again and again, while every fix runs with zero restarts and
+//! flat memory.
+
+use serde_json::Value;
+
+#[test]
+fn replay_leak_restarts_and_fixes_stay_flat() {
+    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
+        .args([
+            "replay",
+            "--json",
+            "--duration",
+            "30m",
+            "--rps",
+            "10",
+            "--users",
+            "100",
+            "--limit",
+            "2MiB",
+            "--baseline",
+            "1MiB",
+        ])
+        .output()
+        .expect("heaplab runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr: {stderr}");
+    let reports: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    let reports = reports.as_array().expect("one object per variant");
+    assert_eq!(reports.len(), 7);
+    let get = |name: &str| {
+        reports
+            .iter()
+            .find(|r| r["variant"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+
+    let leak = get("retained_listener");
+    assert!(
+        leak["restarts"].as_u64().unwrap() >= 4,
+        "{}",
+        leak["restarts"]
+    );
+    assert!(leak["first_oom_kill_s"].as_f64().unwrap() > 0.0);
+    assert!(leak["freed_on_kill_bytes"].as_u64().unwrap() > 0);
+    let limit = leak["limit_bytes"].as_u64().unwrap();
+    assert!(leak["peak_pod_bytes"].as_u64().unwrap() > limit);
+    // After each kill the pod starts over: it ends below the limit.
+    for end in leak["end_pod_bytes"].as_array().unwrap() {
+        assert!(end.as_u64().unwrap() <= limit);
+    }
+
+    for name in [
+        "naive",
+        "parse_and_scan",
+        "shared_set",
+        "ttl_refresh",
+        "cache_set",
+        "bloom",
+    ] {
+        let r = get(name);
+        assert_eq!(r["restarts"].as_u64(), Some(0), "{name}");
+        assert!(r["first_oom_kill_s"].is_null(), "{name}");
+    }
+    for name in ["shared_set", "ttl_refresh", "cache_set", "bloom"] {
+        let r = get(name);
+        let series = r["series"].as_array().unwrap();
+        assert!(series.len() > 10, "{name}");
+        let total = |p: &Value| p["total_bytes"].as_u64().unwrap() as i64;
+        let max_pod = |p: &Value| p["max_pod_bytes"].as_u64().unwrap() as i64;
+        // Flat: after the first slice (the cold start) the pods hold the
+        // same memory at the end of every slice, within one cached value
+        // (the cache's value is written and freed by whichever pod missed).
+        let settled = total(&series[1]);
+        for p in &series[1..] {
+            assert!(
+                (total(p) - settled).abs() <= 16 << 10,
+                "{name}: {settled} then {p}"
+            );
+        }
+        // Peaks rise only by what one refresh holds for a moment.
+        let settled_pod = max_pod(&series[1]);
+        let highest = series[1..].iter().map(max_pod).max().unwrap();
+        assert!(
+            highest - settled_pod <= 16 << 10,
+            "{name}: {settled_pod} then up to {highest}"
+        );
+        assert_eq!(
+            r["allocs_per_request"].as_f64().map(|a| a < 0.01),
+            Some(true),
+            "{name}"
+        );
+    }
+}
