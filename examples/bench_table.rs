@@ -100,7 +100,9 @@ const USERS: [u32; 3] = [1_000, 10_000, 100_000];
 fn requests(m: &Medians, out: &mut String) {
     let _ = writeln!(
         out,
-        "\n## Per request (median time; allocations and bytes are exact)\n"
+        "\n## Per request (median time; allocations and bytes are exact; \
+         – : the fixes allocate nothing, which criterion cannot measure, \
+         see tests/fixed_variants_allocate_nothing.rs)\n"
     );
     let _ = writeln!(out, "| variant | users | time | allocs | bytes |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|");

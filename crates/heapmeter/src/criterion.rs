@@ -7,6 +7,11 @@
 //! criterion's statistics still work (zero spread, the exact mean; this is
 //! tested).
 //!
+//! NOTE: criterion rejects a measurement of **zero** ("took zero time per
+//! iteration") and skips its analysis. A routine that allocates nothing
+//! belongs in a budget test ([`Budget`](crate::Budget) with `max_allocs(0)`),
+//! which says so exactly.
+//!
 //! ```no_run
 //! use criterion::Criterion;
 //! use heapmeter::criterion::Allocs;
