@@ -235,12 +235,13 @@ pub fn memory_chart(
         out.extend(grid[r].iter());
         out += "\n";
     }
-    // X axis: ticks at a fifth of the width.
+    // X axis: ticks at each quarter of the run, labelled with its time
+    // (the column nearest to it).
     let ticks = 4;
     let mut axis = format!("{:>lw$} └", "");
     let mut tick_cols = Vec::new();
     for t in 0..=ticks {
-        tick_cols.push((t * (width - 1)) / ticks);
+        tick_cols.push((t * (width - 1) + ticks / 2) / ticks);
     }
     for x in 0..width {
         axis.push(if tick_cols.contains(&x) { '┬' } else { '─' });
@@ -249,8 +250,8 @@ pub fn memory_chart(
     out += "\n";
     let total = config.duration;
     let mut labels_line = " ".repeat(lw + 1);
-    for &x in &tick_cols {
-        let t = total.mul_f64(x as f64 / (width - 1) as f64);
+    for (k, &x) in tick_cols.iter().enumerate() {
+        let t = total.mul_f64(k as f64 / ticks as f64);
         let label = clock_time(t);
         // Centred under its tick; the first one starts at the axis.
         let start = if x == 0 {

@@ -402,11 +402,12 @@ fn detector_samples_double() {
 fn uses_raw_alloc_too() {
     let layout = Layout::new::<[u64; 4]>();
     let ((), s) = measure(|| {
-        // SAFETY: non-zero size; freed with the same layout.
+        // SAFETY: non-zero size; freed with the same layout. `black_box`
+        // keeps the optimiser from deleting the unused pair in release.
         unsafe {
-            let p = alloc(layout);
+            let p = black_box(alloc(layout));
             assert!(!p.is_null());
-            dealloc(p, layout);
+            dealloc(black_box(p), layout);
         }
     });
     assert_eq!((s.allocs, s.deallocs, s.bytes_allocated), (1, 1, 32));
