@@ -2,20 +2,13 @@
 //! stable field set, and the leak detector tells the leak, the churn and the
 //! fixes apart.
 
-use std::collections::BTreeSet;
+mod common;
 
-use serde_json::Value;
+use std::collections::BTreeSet;
 
 #[test]
 fn compare_json_has_stable_fields_and_verdicts() {
-    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
-        .args(["compare", "--json", "--users", "1000", "--requests", "100"])
-        .output()
-        .expect("heaplab runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "stderr: {stderr}");
-    let rows: Value = serde_json::from_slice(&out.stdout).expect("stdout is exactly JSON");
-    let rows = rows.as_array().expect("a JSON array");
+    let rows = common::heaplab_json(["compare", "--json", "--users", "1000", "--requests", "100"]);
     assert_eq!(rows.len(), 7);
 
     let expected: BTreeSet<&str> = [
@@ -28,7 +21,7 @@ fn compare_json_has_stable_fields_and_verdicts() {
         "ns_per_request",
     ]
     .into();
-    for row in rows {
+    for row in &rows {
         let obj = row.as_object().expect("objects");
         let keys: BTreeSet<&str> = obj.keys().map(String::as_str).collect();
         assert_eq!(keys, expected, "{row}");

@@ -1,29 +1,26 @@
 //! `heaplab profile` runs a variant under dhat and writes a dhat JSON file
 //! that dhat's viewer can open.
 
+mod common;
+
 use serde_json::Value;
 
 #[test]
 fn profile_writes_dhat_json() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("naive.json");
-    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
-        .args([
-            "profile",
-            "--variant",
-            "naive",
-            "--requests",
-            "50",
-            "--users",
-            "100",
-            "--out",
-        ])
-        .arg(&path)
-        .output()
-        .expect("heaplab runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "stderr: {stderr}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let path_arg = path.to_str().expect("a UTF-8 temporary path");
+    let stdout = common::heaplab([
+        "profile",
+        "--variant",
+        "naive",
+        "--requests",
+        "50",
+        "--users",
+        "100",
+        "--out",
+        path_arg,
+    ]);
     assert!(stdout.contains("dh_view.html"), "{stdout}");
     assert!(stdout.contains("blocks"), "{stdout}");
 

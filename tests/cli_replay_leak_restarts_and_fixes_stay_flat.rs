@@ -2,38 +2,28 @@
 //! restarted again and again, while every fix runs with zero restarts and
 //! flat memory.
 
+mod common;
+
 use serde_json::Value;
 
 #[test]
 fn replay_leak_restarts_and_fixes_stay_flat() {
-    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
-        .args([
-            "replay",
-            "--json",
-            "--duration",
-            "30m",
-            "--rps",
-            "10",
-            "--users",
-            "100",
-            "--limit",
-            "2MiB",
-            "--baseline",
-            "1MiB",
-        ])
-        .output()
-        .expect("heaplab runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "stderr: {stderr}");
-    let reports: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
-    let reports = reports.as_array().expect("one object per variant");
+    let reports = common::heaplab_json([
+        "replay",
+        "--json",
+        "--duration",
+        "30m",
+        "--rps",
+        "10",
+        "--users",
+        "100",
+        "--limit",
+        "2MiB",
+        "--baseline",
+        "1MiB",
+    ]);
     assert_eq!(reports.len(), 7);
-    let get = |name: &str| {
-        reports
-            .iter()
-            .find(|r| r["variant"] == name)
-            .unwrap_or_else(|| panic!("{name} missing"))
-    };
+    let get = |name: &str| common::row(&reports, name);
 
     let leak = get("retained_listener");
     assert!(

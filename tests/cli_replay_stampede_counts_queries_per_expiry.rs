@@ -2,41 +2,33 @@
 //! arrives before the store answers queries it, while ttl_refresh asks
 //! exactly once per expiry.
 
+mod common;
+
 use serde_json::Value;
 
 fn replay(pods: &str) -> Vec<Value> {
-    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
-        .args([
-            "replay",
-            "--json",
-            "--variant",
-            "naive,ttl_refresh",
-            "--pods",
-            pods,
-            "--duration",
-            "20m",
-            "--rps",
-            "50",
-            "--users",
-            "50",
-            "--ttl",
-            "2m",
-            "--store-latency",
-            "200ms",
-        ])
-        .output()
-        .expect("heaplab runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "stderr: {stderr}");
-    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
-    v.as_array().expect("an array").clone()
+    common::heaplab_json([
+        "replay",
+        "--json",
+        "--variant",
+        "naive,ttl_refresh",
+        "--pods",
+        pods,
+        "--duration",
+        "20m",
+        "--rps",
+        "50",
+        "--users",
+        "50",
+        "--ttl",
+        "2m",
+        "--store-latency",
+        "200ms",
+    ])
 }
 
 fn field<'a>(reports: &'a [Value], variant: &str, key: &str) -> &'a Value {
-    &reports
-        .iter()
-        .find(|r| r["variant"] == variant)
-        .unwrap_or_else(|| panic!("{variant} missing"))[key]
+    &common::row(reports, variant)[key]
 }
 
 #[test]

@@ -1,32 +1,29 @@
 //! `heaplab replay --svg FILE` writes the memory graphs as well-formed SVG.
 
+mod common;
+
 #[test]
 fn replay_svg_is_well_formed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("memory.svg");
-    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
-        .args([
-            "replay",
-            "--variant",
-            "retained_listener,ttl_refresh",
-            "--duration",
-            "10m",
-            "--rps",
-            "10",
-            "--users",
-            "100",
-            "--limit",
-            "2MiB",
-            "--baseline",
-            "1MiB",
-            "--svg",
-        ])
-        .arg(&path)
-        .output()
-        .expect("heaplab runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "stderr: {stderr}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let path_arg = path.to_str().expect("a UTF-8 temporary path");
+    let stdout = common::heaplab([
+        "replay",
+        "--variant",
+        "retained_listener,ttl_refresh",
+        "--duration",
+        "10m",
+        "--rps",
+        "10",
+        "--users",
+        "100",
+        "--limit",
+        "2MiB",
+        "--baseline",
+        "1MiB",
+        "--svg",
+        path_arg,
+    ]);
     assert!(stdout.contains("retained_listener"), "{stdout}");
 
     let svg = std::fs::read_to_string(&path).expect("the SVG was written");

@@ -21,3 +21,39 @@ pub fn warm(variant: Variant, users: usize) -> (Env, Box<dyn FraudCheck>, Vec<Pa
 pub fn nth(payments: &[Payment], i: u64) -> &Payment {
     &payments[i as usize % payments.len()]
 }
+
+/// Runs the `heaplab` binary with `args` and returns what it printed on
+/// standard output; fails the test, showing standard error, unless it
+/// exits successfully.
+pub fn heaplab<I, S>(args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
+        .args(args)
+        .output()
+        .expect("heaplab runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr: {stderr}");
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// [`heaplab`] with `--json` output: the array it printed, one object per
+/// variant.
+pub fn heaplab_json<I, S>(args: I) -> Vec<serde_json::Value>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let stdout = heaplab(args);
+    let value: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is exactly JSON");
+    value.as_array().expect("a JSON array").clone()
+}
+
+/// The object of `variant` in such an array.
+pub fn row<'a>(rows: &'a [serde_json::Value], variant: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["variant"] == variant)
+        .unwrap_or_else(|| panic!("{variant} missing"))
+}

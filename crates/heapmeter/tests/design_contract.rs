@@ -30,7 +30,10 @@ fn contract_compiles_and_holds() -> Result<(), Box<dyn std::error::Error>> {
     assert!(process.allocs >= 1);
 
     let per: heapmeter::PerOp = heapmeter::per_op(1_000, work_i);
-    heapmeter::Budget::new().max_allocs(0).max_bytes(0).check(&per)?;
+    heapmeter::Budget::new()
+        .max_allocs(0)
+        .max_bytes(0)
+        .check(&per)?;
 
     let report = heapmeter::LeakDetector::new().run(work_i);
     let verdict: heapmeter::Verdict = report.verdict;
