@@ -193,8 +193,10 @@ fn measure_process_sees_spawned_threads() {
             .join()
             .unwrap();
     });
+    // Other tests allocate and free at the same time, so only the lower
+    // bound on bytes is exact here; the process peak is checked in the
+    // harness-less `eight_thread_stress`, where nothing else runs.
     assert!(s.bytes_allocated >= 40_000, "{s}");
-    assert!(s.peak_bytes >= 40_000, "{s}");
 }
 
 #[test]

@@ -90,5 +90,14 @@ fn main() {
     );
     assert_eq!(run.allocs - before.allocs, inside.allocs);
     assert_eq!(run.deallocs - before.deallocs, inside.deallocs);
+
+    // The process peak sees a block allocated and freed on another thread.
+    let ((), spawned) = heapmeter::measure_process(|| {
+        std::thread::spawn(|| drop(black_box(vec![0u8; 40_000])))
+            .join()
+            .expect("thread");
+    });
+    assert!(spawned.peak_bytes >= 40_000, "{spawned}");
+    assert_eq!(spawned.net_bytes(), 0, "{spawned}");
     println!("eight_thread_stress: ok ({inside})");
 }
