@@ -6,6 +6,32 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+/// The figure's text without surrounding spaces; refused when empty or
+/// negative.
+fn unsigned(input: &str) -> std::result::Result<&str, &'static str> {
+    let s = input.trim();
+    if s.is_empty() {
+        Err("empty")
+    } else if s.starts_with('-') {
+        Err("negative")
+    } else {
+        Ok(s)
+    }
+}
+
+/// The number at the start of `s` (digits and a decimal point) and the text
+/// after it.
+fn leading_number(s: &str) -> std::result::Result<(f64, &str), &'static str> {
+    let len = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    if len == 0 {
+        return Err("expected a number");
+    }
+    let value = s[..len].parse().map_err(|_| "not a number")?;
+    Ok((value, &s[len..]))
+}
+
 /// Reads a duration: one or more `<number><unit>` parts (`1h30m`), units
 /// `ms`, `s`, `m`, `h`, `d`; a plain number is seconds. Decimals are allowed
 /// (`1.5h`); signs are not.
@@ -24,24 +50,11 @@ pub fn parse_duration(input: &str) -> Result<Duration> {
         input: input.to_owned(),
         reason,
     };
-    let s = input.trim();
-    if s.is_empty() {
-        return Err(err("empty"));
-    }
-    if s.starts_with('-') {
-        return Err(err("negative"));
-    }
     let mut total = 0.0f64;
-    let mut rest = s;
+    let mut rest = unsigned(input).map_err(err)?;
     while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_len == 0 {
-            return Err(err("expected a number"));
-        }
-        let value: f64 = rest[..num_len].parse().map_err(|_| err("not a number"))?;
-        rest = &rest[num_len..];
+        let value;
+        (value, rest) = leading_number(rest).map_err(err)?;
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
@@ -81,21 +94,8 @@ pub fn parse_size(input: &str) -> Result<u64> {
         input: input.to_owned(),
         reason,
     };
-    let s = input.trim();
-    if s.is_empty() {
-        return Err(err("empty"));
-    }
-    if s.starts_with('-') {
-        return Err(err("negative"));
-    }
-    let num_len = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    if num_len == 0 {
-        return Err(err("expected a number"));
-    }
-    let value: f64 = s[..num_len].parse().map_err(|_| err("not a number"))?;
-    let unit = s[num_len..].trim().to_ascii_lowercase();
+    let (value, unit) = leading_number(unsigned(input).map_err(err)?).map_err(err)?;
+    let unit = unit.trim().to_ascii_lowercase();
     let scale: f64 = match unit.as_str() {
         "" | "b" => 1.0,
         "ki" | "kib" => 1024.0,

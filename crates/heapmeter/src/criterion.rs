@@ -47,53 +47,38 @@ pub struct Allocs;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BytesAllocated;
 
-impl Measurement for Allocs {
-    type Intermediate = Stats;
-    type Value = u64;
+/// A criterion measurement of one field of the calling thread's [`Stats`]:
+/// the difference between its totals at the start and at the end.
+macro_rules! stats_measurement {
+    ($ty:ty, $field:ident, $formatter:expr) => {
+        impl Measurement for $ty {
+            type Intermediate = Stats;
+            type Value = u64;
 
-    fn start(&self) -> Stats {
-        thread_totals()
-    }
-    fn end(&self, start: Stats) -> u64 {
-        thread_totals().since(&start).allocs
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, v: &u64) -> f64 {
-        *v as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        &CountFormatter
-    }
+            fn start(&self) -> Stats {
+                thread_totals()
+            }
+            fn end(&self, start: Stats) -> u64 {
+                thread_totals().since(&start).$field
+            }
+            fn add(&self, a: &u64, b: &u64) -> u64 {
+                a + b
+            }
+            fn zero(&self) -> u64 {
+                0
+            }
+            fn to_f64(&self, v: &u64) -> f64 {
+                *v as f64
+            }
+            fn formatter(&self) -> &dyn ValueFormatter {
+                &$formatter
+            }
+        }
+    };
 }
 
-impl Measurement for BytesAllocated {
-    type Intermediate = Stats;
-    type Value = u64;
-
-    fn start(&self) -> Stats {
-        thread_totals()
-    }
-    fn end(&self, start: Stats) -> u64 {
-        thread_totals().since(&start).bytes_allocated
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, v: &u64) -> f64 {
-        *v as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        &BytesFormatter
-    }
-}
+stats_measurement!(Allocs, allocs, CountFormatter);
+stats_measurement!(BytesAllocated, bytes_allocated, BytesFormatter);
 
 /// Plain counts: `allocs`, with no scaling (they are small and exact).
 struct CountFormatter;
