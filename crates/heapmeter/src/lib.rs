@@ -68,7 +68,9 @@ pub mod criterion;
 pub mod jemalloc;
 
 pub use alloc::CountingAlloc;
-pub use budget::{Budget, Exceeded, Limit, Measured, OverBudget, Scope};
+#[allow(deprecated)]
+pub use budget::Scope;
+pub use budget::{Budget, BudgetScope, Exceeded, Limit, Measured, OverBudget};
 pub use leak::{LeakDetector, LeakReport, Sample, Verdict};
 pub use scope::{measure, measure_process, per_op, process_totals, PerOp};
 pub use stats::{Bytes, Stats};

@@ -210,6 +210,9 @@ pub fn process_totals() -> Stats {
 }
 
 /// Mean allocation activity per operation, from [`per_op`].
+///
+/// NOTE: `#[non_exhaustive]` because it follows [`Stats`]: a new count
+/// there brings a new mean here.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct PerOp {
