@@ -58,6 +58,7 @@
 
 mod alloc;
 mod budget;
+mod future;
 mod leak;
 mod scope;
 mod stats;
@@ -71,6 +72,7 @@ pub use alloc::CountingAlloc;
 #[allow(deprecated)]
 pub use budget::Scope;
 pub use budget::{Budget, BudgetScope, Exceeded, Limit, Measured, OverBudget};
+pub use future::{measure_future, MeasuredFuture};
 pub use leak::{LeakDetector, LeakReport, Sample, Verdict};
 pub use scope::{measure, measure_process, per_op, process_totals, PerOp};
 pub use stats::{Bytes, Stats};
