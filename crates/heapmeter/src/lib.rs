@@ -59,6 +59,7 @@
 mod alloc;
 mod budget;
 mod future;
+mod growth;
 mod leak;
 mod scope;
 mod stats;
@@ -73,6 +74,7 @@ pub use alloc::CountingAlloc;
 pub use budget::Scope;
 pub use budget::{Budget, BudgetScope, Exceeded, Limit, Measured, OverBudget};
 pub use future::{measure_future, MeasuredFuture};
+pub use growth::{resident_bytes, AlertState, GrowthMonitor, GrowthRule};
 pub use leak::{LeakDetector, LeakReport, Sample, Verdict};
 pub use scope::{measure, measure_process, per_op, process_totals, PerOp};
 pub use stats::{Bytes, Stats};
