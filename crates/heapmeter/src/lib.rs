@@ -68,6 +68,8 @@ mod stats;
 pub mod criterion;
 #[cfg(feature = "jemalloc")]
 pub mod jemalloc;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 
 pub use alloc::CountingAlloc;
 #[allow(deprecated)]
