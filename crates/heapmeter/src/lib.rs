@@ -70,6 +70,8 @@ pub mod criterion;
 pub mod jemalloc;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 pub use alloc::CountingAlloc;
 #[allow(deprecated)]
