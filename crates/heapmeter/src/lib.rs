@@ -59,6 +59,7 @@
 mod alloc;
 mod budget;
 mod leak;
+mod sample;
 mod scope;
 mod stats;
 
