@@ -8,7 +8,7 @@ mod overhead;
 
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<heaplab::alloc::ProfilingSwitch> =
-    heapmeter::CountingAlloc::new(heaplab::alloc::ProfilingSwitch::new());
+    heapmeter::CountingAlloc::reentrant(heaplab::alloc::ProfilingSwitch::new());
 
 fn main() {
     let mut c = overhead::config();

@@ -1,37 +1,16 @@
-//! The counting global allocator and the per-thread tallies behind it.
-//!
-//! # Design
-//!
-//! Every thread that allocates claims one [`Slot`] of a static table the first
-//! time it calls the allocator, and keeps the slot's index in a `const`
-//! thread-local (no lazy initialisation, no destructor: reading it is one
-//! `fs`-relative load). Only the owning thread writes its slot, so a count is a
-//! relaxed load and a relaxed store — no `lock`-prefixed instruction and no
-//! cache line shared with another writer. Any thread may *read* every slot,
-//! which gives the exact process-wide view: totals are the sum of all slots.
-//!
-//! ```text
-//!   thread A ──▶ SLOTS[0] ─┐
-//!   thread B ──▶ SLOTS[1] ─┼──▶ process_totals() = Σ slots (+ overflow)
-//!   thread C ──▶ SLOTS[2] ─┤
-//!   (no slot) ─▶ OVERFLOW ─┘   atomic read-modify-write, shared
-//! ```
-//!
-//! Slot counters are monotonic and never reset, so a slot handed from an
-//! exited thread to a new one keeps counting where it stood: the sum over
-//! slots loses nothing at thread exit. A thread that cannot own a slot (the
-//! table is full, it is being set up, or its thread-local storage is already
-//! being torn down) counts into the shared `OVERFLOW` slot with atomic
-//! read-modify-write operations: slower, still exact.
-//!
-//! Memory freed by another thread than the one that allocated it is counted
-//! as a deallocation of the freeing thread: process-wide sums stay exact,
-//! and a thread's [`measure`](crate::measure) sees what that thread did.
+//! The counting global allocator and the per-thread tallies behind it (the
+//! design is documented on [`CountingAlloc`]).
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::Cell;
-use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
+use core::ptr;
+use core::sync::atomic::{
+    fence, AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+    Ordering::*,
+};
+use std::alloc::System;
 
+use crate::sample;
 use crate::Stats;
 
 /// A global allocator that counts every allocation, reallocation and
@@ -41,26 +20,99 @@ use crate::Stats;
 /// use heapmeter::CountingAlloc;
 ///
 /// #[global_allocator]
-/// static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc::System);
+/// static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc::system();
 ///
 /// let (v, stats) = heapmeter::measure(|| Vec::<u8>::with_capacity(100));
 /// assert_eq!((stats.allocs, stats.bytes_allocated), (1, 100));
 /// # drop(v);
 /// ```
 ///
-/// It never allocates and never panics. Allocations that `A` makes for itself
-/// while it serves a request (dhat's backtraces, for instance, go through the
-/// global allocator again) are forwarded without being counted: the counts
-/// are what the program asked for.
+/// It never allocates and never panics. It can also sample allocations with
+/// their call stacks: see [`sampling`](crate::sampling).
+///
+/// # Inner allocators that allocate
+///
+/// [`new`](CountingAlloc::new) and [`system`](CountingAlloc::system) are for
+/// inner allocators that never call back into the global allocator (System,
+/// jemalloc, mimalloc): nothing is spent on telling the inner allocator's
+/// own calls from the program's. An inner allocator that does allocate
+/// through the global allocator while it serves a call (`dhat::Alloc`
+/// records a backtrace in a `Vec`, for instance) needs
+/// [`reentrant`](CountingAlloc::reentrant): its own allocations are then
+/// forwarded without being counted, so the counts are what the program
+/// asked for. (Wrapped with `new`, such an allocator still works; its own
+/// allocations are counted as if the program had made them.)
+///
+/// # Design
+///
+/// Every thread that allocates claims one slot of a static table the first
+/// time it calls the allocator, and keeps a pointer to the slot in a `const`
+/// thread-local (no lazy initialisation, no destructor: reading it is one
+/// `fs`-relative load). Only the owning thread writes its slot, so a count is
+/// a relaxed load and a relaxed store: no `lock`-prefixed instruction and no
+/// cache line shared with another writer. Any thread may *read* every slot,
+/// which gives the exact process-wide view: totals are the sum of all slots.
+///
+/// ```text
+///   thread A ──▶ SLOTS[0] ─┐
+///   thread B ──▶ SLOTS[1] ─┼──▶ process_totals() = Σ slots (+ overflow)
+///   thread C ──▶ SLOTS[2] ─┤
+///   (no slot) ─▶ OVERFLOW ─┘   atomic read-modify-write, shared
+/// ```
+///
+/// Slot counters are monotonic and never reset, so a slot handed from an
+/// exited thread to a new one keeps counting where it stood: the sum over
+/// slots loses nothing at thread exit. A thread that cannot own a slot (the
+/// table of 256 is full, it is being set up, or its thread-local storage is
+/// already being torn down) counts into the shared overflow slot with atomic
+/// read-modify-write operations: slower, still exact.
+///
+/// Memory freed by another thread than the one that allocated it is counted
+/// as a deallocation of the freeing thread: process-wide sums stay exact,
+/// and a thread's [`measure`](crate::measure) sees what that thread did.
+///
+/// Everything that is not counting (the peak of an open `measure` scope,
+/// the process-wide live bytes of `measure_process`, heap sampling) hides
+/// behind one comparison per allocation: the slot's byte counter against
+/// the slot's *trigger*, a byte count that is zero while a scope or the
+/// process tracking is open and the next sampling point otherwise. A free
+/// checks one shared flag word. Off, all of it costs a load and a branch.
 #[derive(Debug, Default)]
 pub struct CountingAlloc<A> {
     inner: A,
+    /// Whether `inner` may call back into the global allocator. A `const`
+    /// in practice: the allocator lives in a `static`, so the optimiser
+    /// folds the checks away when this is false.
+    reentrant: bool,
+}
+
+impl CountingAlloc<System> {
+    /// Counts and forwards to [`System`]; usable in a `static`.
+    pub const fn system() -> Self {
+        CountingAlloc::new(System)
+    }
 }
 
 impl<A> CountingAlloc<A> {
-    /// Wraps `inner`, usable in a `static`.
+    /// Wraps `inner`, an allocator that never calls back into the global
+    /// allocator (see [above](CountingAlloc#inner-allocators-that-allocate));
+    /// usable in a `static`.
     pub const fn new(inner: A) -> Self {
-        CountingAlloc { inner }
+        CountingAlloc {
+            inner,
+            reentrant: false,
+        }
+    }
+
+    /// Wraps `inner`, an allocator that may allocate through the global
+    /// allocator while it serves a call (`dhat::Alloc`): those nested calls
+    /// are forwarded without being counted. Costs a thread-local flag set
+    /// and cleared around every call.
+    pub const fn reentrant(inner: A) -> Self {
+        CountingAlloc {
+            inner,
+            reentrant: true,
+        }
     }
 
     /// The wrapped allocator.
@@ -77,30 +129,42 @@ pub(crate) const SLOTS: usize = 256;
 /// neighbouring slots never share a line (adjacent-line prefetch included).
 #[repr(align(128))]
 pub(crate) struct Slot {
-    claimed: AtomicBool,
     allocs: AtomicU64,
-    reallocs: AtomicU64,
     deallocs: AtomicU64,
     bytes_allocated: AtomicU64,
     bytes_deallocated: AtomicU64,
+    /// Allocations take the hook path once `bytes_allocated` reaches this:
+    /// 0 while a scope or process tracking is open, else the next sampling
+    /// point (`u64::MAX` when sampling is off).
+    trigger: AtomicU64,
+    reallocs: AtomicU64,
     /// Highest `net` seen since the innermost open `measure` scope began.
     peak_net: AtomicI64,
     /// Open `measure` scopes on the owning thread: the peak is tracked only
     /// while there is one.
     scopes: AtomicU32,
+    claimed: AtomicBool,
+    /// What a free counted here must do beside counting (`HOOK_*` bits);
+    /// written only by the switches, which write every slot.
+    free_hooks: AtomicU8,
+    /// The owning thread's sampling state (see `crate::sample`).
+    pub(crate) sampling: sample::ThreadSampling,
 }
 
 impl Slot {
     const fn new() -> Slot {
         Slot {
-            claimed: AtomicBool::new(false),
             allocs: AtomicU64::new(0),
-            reallocs: AtomicU64::new(0),
             deallocs: AtomicU64::new(0),
             bytes_allocated: AtomicU64::new(0),
             bytes_deallocated: AtomicU64::new(0),
+            trigger: AtomicU64::new(0),
+            reallocs: AtomicU64::new(0),
             peak_net: AtomicI64::new(0),
             scopes: AtomicU32::new(0),
+            claimed: AtomicBool::new(false),
+            free_hooks: AtomicU8::new(0),
+            sampling: sample::ThreadSampling::new(),
         }
     }
 
@@ -114,26 +178,18 @@ impl Slot {
     /// [`Slot::net`] given the allocated total just written.
     ///
     /// PERF: reusing the value in a register instead of reloading the
-    /// counter just stored avoids a store-to-load forwarding stall on every
-    /// allocation.
+    /// counter just stored avoids a store-to-load forwarding stall.
     #[inline(always)]
     fn net_with(&self, allocated: u64) -> i64 {
         allocated.wrapping_sub(self.bytes_deallocated.load(Relaxed)) as i64
     }
 
     /// Raises the peak of the open window to the live bytes given the
-    /// allocated total just written, if a window is open.
-    ///
-    /// PERF: outside any `measure` scope this is one load and a branch that
-    /// predicts well; the peak's two loads, compare and store cost about as
-    /// much as the rest of the counting (measured on 64-byte pairs).
-    #[inline(always)]
+    /// allocated total just written.
     fn raise_peak(&self, allocated: u64) {
-        if self.scopes.load(Relaxed) != 0 {
-            let net = self.net_with(allocated);
-            if net > self.peak_net.load(Relaxed) {
-                self.peak_net.store(net, Relaxed);
-            }
+        let net = self.net_with(allocated);
+        if net > self.peak_net.load(Relaxed) {
+            self.peak_net.store(net, Relaxed);
         }
     }
 
@@ -153,6 +209,7 @@ impl Slot {
     pub(crate) fn begin_peak(&self) -> (i64, i64) {
         let start = self.net();
         self.scopes.store(self.scopes.load(Relaxed) + 1, Relaxed);
+        self.trigger.store(0, SeqCst);
         (start, self.peak_net.swap(start, Relaxed))
     }
 
@@ -161,17 +218,43 @@ impl Slot {
     pub(crate) fn end_peak(&self, (start, outer): (i64, i64)) -> u64 {
         self.scopes
             .store(self.scopes.load(Relaxed).saturating_sub(1), Relaxed);
+        self.rearm();
         let peak = self.peak_net.load(Relaxed);
         self.peak_net.store(peak.max(outer), Relaxed);
         peak.saturating_sub(start).max(0) as u64
+    }
+
+    /// Recomputes the trigger from the slot's and the process's state.
+    /// Only the owning thread calls it.
+    ///
+    /// NOTE: another thread may zero the trigger at any time (turning on
+    /// process tracking or sampling) and bumps `HOOK_EPOCH` first. Storing,
+    /// then re-reading the epoch behind a `SeqCst` fence means that either
+    /// this store comes before that zero in the trigger's modification
+    /// order, or this thread sees the new epoch and zeroes the trigger
+    /// itself: a switch is never missed.
+    pub(crate) fn rearm(&self) {
+        loop {
+            let epoch = HOOK_EPOCH.load(SeqCst);
+            let trigger = if self.scopes.load(Relaxed) != 0 || PROCESS_TRACKING.is_on() {
+                0
+            } else {
+                self.sampling.next_sample_at()
+            };
+            self.trigger.store(trigger, SeqCst);
+            fence(SeqCst);
+            if HOOK_EPOCH.load(SeqCst) == epoch {
+                return;
+            }
+        }
     }
 }
 
 /// Adds `v` to a counter that only the current thread writes.
 ///
-/// PERF: a relaxed load and store compile to two plain `mov`s; a
-/// `fetch_add` would be a `lock xadd`, which is what makes shared-counter
-/// allocators several times slower on more than one core.
+/// PERF: a relaxed load and store compile to plain `mov`s; a `fetch_add`
+/// would be a `lock xadd`, which is what makes shared-counter allocators
+/// several times slower on more than one core.
 #[inline(always)]
 fn bump(counter: &AtomicU64, v: u64) -> u64 {
     let new = counter.load(Relaxed).wrapping_add(v);
@@ -179,32 +262,103 @@ fn bump(counter: &AtomicU64, v: u64) -> u64 {
     new
 }
 
-static TABLE: [Slot; SLOTS] = [const { Slot::new() }; SLOTS];
+pub(crate) static TABLE: [Slot; SLOTS] = [const { Slot::new() }; SLOTS];
 static OVERFLOW: Slot = Slot::new();
+/// Where a thread without a slot points: its trigger (zero) and free hooks
+/// (`HOOK_NO_SLOT`) send every call to the hook path, which counts into the
+/// thread's new slot or the overflow slot. Its own counters are written
+/// racily by every such thread and never read.
+///
+/// PERF: pointing at a real slot instead of null saves the null check on
+/// every call.
+static NO_SLOT: Slot = {
+    let mut slot = Slot::new();
+    slot.free_hooks = AtomicU8::new(HOOK_NO_SLOT);
+    slot
+};
 /// Set once a thread has claimed a slot: proof that `CountingAlloc` is the
 /// global allocator of this process.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 /// Where the next slot search starts, so that claims spread over the table.
 static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
 
+/// Bumped by every switch that zeroes the slots' triggers (see
+/// [`Slot::rearm`]).
+static HOOK_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// Bits of a slot's free hooks: process tracking is on.
+pub(crate) const HOOK_TRACKING: u8 = 1;
+/// Sampling is on, or sampled blocks are live: a free must check whether it
+/// frees one.
+#[allow(dead_code)]
+pub(crate) const HOOK_SAMPLES: u8 = 2;
+/// The thread has no slot (only [`NO_SLOT`] has it).
+const HOOK_NO_SLOT: u8 = 4;
+
+/// Sets (`on`) or clears `bit` in every slot's free hooks.
+pub(crate) fn set_free_hook(bit: u8, on: bool) {
+    for slot in TABLE.iter().chain([&OVERFLOW]) {
+        if on {
+            slot.free_hooks.fetch_or(bit, SeqCst);
+        } else {
+            slot.free_hooks.fetch_and(!bit, SeqCst);
+        }
+    }
+}
+
+/// Zeroes every claimed slot's trigger so that the owners take the hook
+/// path on their next allocation and see a switch that was just turned.
+pub(crate) fn wake_all_slots() {
+    HOOK_EPOCH.fetch_add(1, SeqCst);
+    for slot in &TABLE {
+        slot.trigger.store(0, SeqCst);
+    }
+}
+
+/// The switch of the process-wide live-bytes tracking that
+/// `measure_process` turns on: an `AtomicBool` that, when turned on, also
+/// wakes every slot so that allocations update [`PROCESS_LIVE`].
+pub(crate) struct ProcessTracking(AtomicBool);
+
+impl ProcessTracking {
+    /// Turns tracking on or off.
+    pub(crate) fn store(&self, on: bool, order: Ordering) {
+        self.0.store(on, order);
+        set_free_hook(HOOK_TRACKING, on);
+        if on {
+            wake_all_slots();
+        } else {
+            // NOTE: the slots' triggers stay at zero until their owners
+            // next allocate; the hook path then rearms them.
+        }
+    }
+
+    /// Whether tracking is on.
+    #[inline(always)]
+    pub(crate) fn is_on(&self) -> bool {
+        self.0.load(Relaxed)
+    }
+}
+
 // Process-wide live bytes and their peak, kept only while a
-// `measure_process` scope is open (see `crate::scope`). Off, they cost the
-// hot path one relaxed load of a line that nobody writes.
-pub(crate) static PROCESS_TRACKING: AtomicBool = AtomicBool::new(false);
+// `measure_process` scope is open (see `crate::scope`).
+pub(crate) static PROCESS_TRACKING: ProcessTracking = ProcessTracking(AtomicBool::new(false));
 pub(crate) static PROCESS_LIVE: AtomicI64 = AtomicI64::new(0);
 pub(crate) static PROCESS_PEAK: AtomicI64 = AtomicI64::new(0);
 
-// Thread state: a slot index below `SLOTS`, or one of these markers, plus
-// the `IN_INNER` bit. NOTE: the markers must leave bit 31 clear.
-const UNCLAIMED: u32 = 0x7FFF_FFFF;
-const CLAIMING: u32 = UNCLAIMED - 1;
-const EXITED: u32 = UNCLAIMED - 2;
-const FULL: u32 = UNCLAIMED - 3;
-/// Set while the inner allocator runs: re-entrant calls are its own.
-const IN_INNER: u32 = 1 << 31;
+// Thread states while the thread has no slot pointer.
+const UNCLAIMED: u8 = 0;
+const CLAIMING: u8 = 1;
+const CLAIMED: u8 = 2;
+const EXITED: u8 = 3;
+const FULL: u8 = 4;
 
 thread_local! {
-    static STATE: Cell<u32> = const { Cell::new(UNCLAIMED) };
+    /// The thread's slot, or `NO_SLOT` while it has none (see `STATUS`).
+    static CURRENT: Cell<&'static Slot> = const { Cell::new(&NO_SLOT) };
+    static STATUS: Cell<u8> = const { Cell::new(UNCLAIMED) };
+    /// Set while a re-entrant inner allocator runs: nested calls are its own.
+    static IN_INNER: Cell<bool> = const { Cell::new(false) };
     static RELEASE: SlotRelease = const { SlotRelease };
 }
 
@@ -213,28 +367,26 @@ struct SlotRelease;
 
 impl Drop for SlotRelease {
     fn drop(&mut self) {
-        let _ = STATE.try_with(|s| {
-            let state = s.get() & !IN_INNER;
-            // NOTE: from here on this thread counts into OVERFLOW: memory
-            // freed by later thread-local destructors is still counted.
-            s.set(EXITED);
-            if let Some(slot) = TABLE.get(state as usize) {
-                slot.claimed.store(false, Release);
-            }
-        });
+        // NOTE: from here on this thread counts into OVERFLOW: memory freed
+        // by later thread-local destructors is still counted.
+        let slot = CURRENT.replace(&NO_SLOT);
+        STATUS.set(EXITED);
+        if !ptr::eq(slot, &NO_SLOT) {
+            slot.claimed.store(false, Release);
+        }
     }
 }
 
 /// Claims a slot for the current thread (slow path, once per thread).
 #[cold]
-fn claim(cell: &Cell<u32>) -> u32 {
-    cell.set(CLAIMING);
+fn claim() -> Option<&'static Slot> {
+    STATUS.set(CLAIMING);
     INSTALLED.store(true, Relaxed);
     // Touching `RELEASE` registers its destructor. Should that registration
     // allocate, the nested call sees CLAIMING and counts into OVERFLOW.
     if RELEASE.try_with(|_| ()).is_err() {
-        cell.set(EXITED);
-        return EXITED;
+        STATUS.set(EXITED);
+        return None;
     }
     let start = NEXT_SLOT.fetch_add(1, Relaxed);
     for k in 0..SLOTS {
@@ -247,27 +399,38 @@ fn claim(cell: &Cell<u32>) -> u32 {
         {
             slot.peak_net.store(slot.net(), Relaxed);
             slot.scopes.store(0, Relaxed);
-            cell.set(i as u32);
-            return i as u32;
+            slot.sampling.claimed(i);
+            slot.rearm();
+            STATUS.set(CLAIMED);
+            CURRENT.set(slot);
+            return Some(slot);
         }
     }
-    cell.set(FULL);
-    FULL
+    STATUS.set(FULL);
+    None
 }
 
-/// The slot the current thread counts into, claiming one if needed.
-/// `None` if it cannot own one (see [`SLOTS`]).
+/// The slot the current thread counts into, claiming one if needed (a
+/// thread whose table was full tries again). `None` if it cannot own one.
 pub(crate) fn current_slot() -> Option<&'static Slot> {
-    STATE
-        .try_with(|cell| {
-            let mut state = cell.get();
-            if state == UNCLAIMED || state == FULL {
-                state = claim(cell);
-            }
-            TABLE.get(state as usize)
-        })
-        .ok()
-        .flatten()
+    let slot = CURRENT.get();
+    if !ptr::eq(slot, &NO_SLOT) {
+        return Some(slot);
+    }
+    match STATUS.get() {
+        UNCLAIMED | FULL => claim(),
+        _ => None,
+    }
+}
+
+/// The slot a call that found `NO_SLOT` counts into: only an unclaimed
+/// thread claims one (a full table is not searched on every call).
+#[cold]
+fn slot_for_call() -> Option<&'static Slot> {
+    match STATUS.get() {
+        UNCLAIMED => claim(),
+        _ => None,
+    }
 }
 
 /// Whether `CountingAlloc` has served any thread of this process.
@@ -284,51 +447,9 @@ pub(crate) fn sum_slots() -> Stats {
     sum
 }
 
-/// What a call must do once the inner allocator has answered.
-enum Counted {
-    /// Count into this thread's own slot.
-    Own(&'static Slot),
-    /// Count into the shared overflow slot.
-    Shared,
-    /// A re-entrant call made by the inner allocator itself: do not count.
-    No,
-}
-
-/// Marks the thread as inside the inner allocator and says where to count.
-#[inline(always)]
-fn enter() -> (Counted, u32) {
-    match STATE.try_with(|cell| {
-        let state = cell.get();
-        if state & IN_INNER != 0 {
-            return (Counted::No, state);
-        }
-        let state = if state == UNCLAIMED {
-            claim(cell)
-        } else {
-            state
-        };
-        cell.set(state | IN_INNER);
-        match TABLE.get(state as usize) {
-            Some(slot) => (Counted::Own(slot), state),
-            None => (Counted::Shared, state),
-        }
-    }) {
-        Ok(r) => r,
-        Err(_) => (Counted::Shared, EXITED),
-    }
-}
-
-/// Clears the in-inner mark set by [`enter`].
-#[inline(always)]
-fn leave(how: &Counted, state: u32) {
-    if !matches!(how, Counted::No) {
-        let _ = STATE.try_with(|cell| cell.set(state));
-    }
-}
-
 #[inline(always)]
 fn track_process(delta: i64) {
-    if PROCESS_TRACKING.load(Relaxed) {
+    if PROCESS_TRACKING.is_on() {
         let live = PROCESS_LIVE.fetch_add(delta, Relaxed) + delta;
         if delta > 0 {
             PROCESS_PEAK.fetch_max(live, Relaxed);
@@ -336,112 +457,204 @@ fn track_process(delta: i64) {
     }
 }
 
+/// Counts an allocation of `size` bytes at `ptr`.
 #[inline(always)]
-fn count_alloc(how: &Counted, size: u64) {
-    match how {
-        Counted::Own(slot) => {
-            bump(&slot.allocs, 1);
-            let allocated = bump(&slot.bytes_allocated, size);
-            slot.raise_peak(allocated);
-        }
-        Counted::Shared => {
-            OVERFLOW.allocs.fetch_add(1, Relaxed);
-            OVERFLOW.bytes_allocated.fetch_add(size, Relaxed);
-        }
-        Counted::No => return,
+fn count_alloc(ptr: *mut u8, size: u64) {
+    let slot = CURRENT.get();
+    bump(&slot.allocs, 1);
+    let allocated = bump(&slot.bytes_allocated, size);
+    if allocated >= slot.trigger.load(Relaxed) {
+        alloc_hooks(slot, allocated, size, sample::Event::Alloc { ptr });
     }
-    track_process(size as i64);
 }
 
-#[inline(always)]
-fn count_dealloc(how: &Counted, size: u64) {
-    match how {
-        Counted::Own(slot) => {
-            bump(&slot.deallocs, 1);
-            bump(&slot.bytes_deallocated, size);
+/// What an allocation whose byte count reached the slot's trigger does:
+/// the scope's peak, the process's live bytes, a sample.
+#[inline(never)]
+fn alloc_hooks(slot: &'static Slot, allocated: u64, grown: u64, event: sample::Event) {
+    if ptr::eq(slot, &NO_SLOT) {
+        return alloc_without_slot(grown, event);
+    }
+    track_process(grown as i64);
+    if slot.scopes.load(Relaxed) != 0 {
+        slot.raise_peak(allocated);
+    }
+    slot.sampling.on_trigger(slot, allocated, grown, event);
+    slot.rearm();
+}
+
+/// An allocation (or a growing realloc) on a thread that had no slot: it
+/// claims one and counts there, or counts into the overflow slot.
+#[cold]
+fn alloc_without_slot(grown: u64, event: sample::Event) {
+    match slot_for_call() {
+        Some(slot) => {
+            let allocated = match event {
+                sample::Event::Alloc { .. } => {
+                    bump(&slot.allocs, 1);
+                    bump(&slot.bytes_allocated, grown)
+                }
+                sample::Event::Realloc { .. } => {
+                    bump(&slot.reallocs, 1);
+                    bump(&slot.bytes_allocated, grown)
+                }
+            };
+            alloc_hooks(slot, allocated, grown, event);
         }
-        Counted::Shared => {
+        None => {
+            match event {
+                sample::Event::Alloc { .. } => OVERFLOW.allocs.fetch_add(1, Relaxed),
+                sample::Event::Realloc { .. } => OVERFLOW.reallocs.fetch_add(1, Relaxed),
+            };
+            OVERFLOW.bytes_allocated.fetch_add(grown, Relaxed);
+            track_process(grown as i64);
+            if let sample::Event::Realloc { .. } = event {
+                sample::on_realloc_move(event);
+            }
+        }
+    }
+}
+
+/// Counts a free of `size` bytes at `ptr`.
+#[inline(always)]
+fn count_dealloc(ptr: *mut u8, size: u64) {
+    let slot = CURRENT.get();
+    bump(&slot.deallocs, 1);
+    bump(&slot.bytes_deallocated, size);
+    let hooks = slot.free_hooks.load(Relaxed);
+    // PERF: with sampling on and nothing else to do, the filter check is
+    // inline: a hash, a load and a branch.
+    if hooks != 0 && (hooks != HOOK_SAMPLES || sample::maybe_sampled(ptr)) {
+        free_hooks(hooks, ptr, size);
+    }
+}
+
+#[inline(never)]
+fn free_hooks(hooks: u8, ptr: *mut u8, size: u64) {
+    if hooks & HOOK_NO_SLOT != 0 {
+        let target = slot_for_call().unwrap_or(&OVERFLOW);
+        if ptr::eq(target, &OVERFLOW) {
             OVERFLOW.deallocs.fetch_add(1, Relaxed);
             OVERFLOW.bytes_deallocated.fetch_add(size, Relaxed);
+        } else {
+            bump(&target.deallocs, 1);
+            bump(&target.bytes_deallocated, size);
         }
-        Counted::No => return,
     }
     track_process(-(size as i64));
+    sample::on_free(ptr);
 }
 
+/// Counts a realloc from `old` to `new` bytes, `old_ptr` to `new_ptr`.
+///
+/// NOTE: shrinking is counted where it happens, as freed bytes; growing
+/// takes the allocation's path (trigger, hooks) with the growth as size. A
+/// sampled block must follow its move even when the growth reaches no
+/// trigger, hence the free hooks are checked too.
 #[inline(always)]
-fn count_realloc(how: &Counted, old: u64, new: u64) {
-    match how {
-        Counted::Own(slot) => {
-            bump(&slot.reallocs, 1);
-            if new >= old {
-                let allocated = bump(&slot.bytes_allocated, new - old);
-                slot.raise_peak(allocated);
-            } else {
-                bump(&slot.bytes_deallocated, old - new);
-            }
+fn count_realloc(old_ptr: *mut u8, new_ptr: *mut u8, old: u64, new: u64) {
+    let event = sample::Event::Realloc {
+        old_ptr,
+        new_ptr,
+        new_size: new,
+    };
+    let slot = CURRENT.get();
+    if new > old {
+        let grown = new - old;
+        bump(&slot.reallocs, 1);
+        let allocated = bump(&slot.bytes_allocated, grown);
+        if allocated >= slot.trigger.load(Relaxed) || slot.free_hooks.load(Relaxed) != 0 {
+            alloc_hooks(slot, allocated, grown, event);
         }
-        Counted::Shared => {
-            OVERFLOW.reallocs.fetch_add(1, Relaxed);
-            if new >= old {
-                OVERFLOW.bytes_allocated.fetch_add(new - old, Relaxed);
-            } else {
-                OVERFLOW.bytes_deallocated.fetch_add(old - new, Relaxed);
-            }
-        }
-        Counted::No => return,
+    } else {
+        shrink(slot, old - new, event);
     }
-    track_process(new as i64 - old as i64);
+}
+
+/// A realloc that did not grow the block.
+#[cold]
+fn shrink(slot: &'static Slot, freed: u64, event: sample::Event) {
+    let target = if ptr::eq(slot, &NO_SLOT) {
+        slot_for_call().unwrap_or(&OVERFLOW)
+    } else {
+        slot
+    };
+    if ptr::eq(target, &OVERFLOW) {
+        OVERFLOW.reallocs.fetch_add(1, Relaxed);
+        OVERFLOW.bytes_deallocated.fetch_add(freed, Relaxed);
+    } else {
+        bump(&target.reallocs, 1);
+        bump(&target.bytes_deallocated, freed);
+    }
+    track_process(-(freed as i64));
+    sample::on_realloc_move(event);
+}
+
+/// Runs `call` on the inner allocator; for a re-entrant one, marks the
+/// thread as inside it, and returns `None` when the call is itself a
+/// nested call of the inner allocator (not to be counted).
+#[inline(always)]
+fn forward<T>(reentrant: bool, call: impl FnOnce() -> T) -> (T, bool) {
+    if !reentrant {
+        return (call(), true);
+    }
+    if IN_INNER.get() {
+        return (call(), false);
+    }
+    IN_INNER.set(true);
+    let r = call();
+    IN_INNER.set(false);
+    (r, true)
 }
 
 // SAFETY: every method forwards the caller's arguments unchanged to the inner
 // allocator, which upholds the `GlobalAlloc` contract; the bookkeeping around
-// the call touches only atomics and a const thread-local, never allocates and
-// never unwinds.
+// the call touches only atomics, const thread-locals and static tables, never
+// allocates and never unwinds.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let (how, state) = enter();
         // SAFETY: the caller upholds `alloc`'s contract for `layout`.
-        let ptr = unsafe { self.inner.alloc(layout) };
-        leave(&how, state);
-        if !ptr.is_null() {
-            count_alloc(&how, layout.size() as u64);
+        let (ptr, count) = forward(self.reentrant, || unsafe { self.inner.alloc(layout) });
+        if count && !ptr.is_null() {
+            count_alloc(ptr, layout.size() as u64);
         }
         ptr
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let (how, state) = enter();
         // SAFETY: the caller upholds `alloc_zeroed`'s contract for `layout`.
-        let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        leave(&how, state);
-        if !ptr.is_null() {
-            count_alloc(&how, layout.size() as u64);
+        let (ptr, count) = forward(self.reentrant, || unsafe {
+            self.inner.alloc_zeroed(layout)
+        });
+        if count && !ptr.is_null() {
+            count_alloc(ptr, layout.size() as u64);
         }
         ptr
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let (how, state) = enter();
         // SAFETY: the caller guarantees `ptr` was allocated by this allocator
         // (hence by `inner`) with `layout`.
-        unsafe { self.inner.dealloc(ptr, layout) };
-        leave(&how, state);
-        count_dealloc(&how, layout.size() as u64);
+        let ((), count) = forward(self.reentrant, || unsafe {
+            self.inner.dealloc(ptr, layout)
+        });
+        if count {
+            count_dealloc(ptr, layout.size() as u64);
+        }
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let (how, state) = enter();
         // SAFETY: the caller upholds `realloc`'s contract; `inner` allocated
         // `ptr` with `layout`.
-        let new = unsafe { self.inner.realloc(ptr, layout, new_size) };
-        leave(&how, state);
-        if !new.is_null() {
-            count_realloc(&how, layout.size() as u64, new_size as u64);
+        let (new, count) = forward(self.reentrant, || unsafe {
+            self.inner.realloc(ptr, layout, new_size)
+        });
+        if count && !new.is_null() {
+            count_realloc(ptr, new, layout.size() as u64, new_size as u64);
         }
         new
     }

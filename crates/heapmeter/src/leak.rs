@@ -4,7 +4,10 @@ use core::fmt;
 use std::hint::black_box;
 use std::time::Duration;
 
-use crate::measure;
+use crate::profile::Profile;
+use crate::sample::{self, RawSnapshot};
+use crate::sampling;
+use crate::{measure, Stats};
 
 /// What a [`LeakDetector`] concludes about an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,6 +82,7 @@ pub struct LeakDetector {
     phases: u32,
     window: u32,
     min_leak: f64,
+    by_site: bool,
 }
 
 impl Default for LeakDetector {
@@ -95,7 +99,20 @@ impl LeakDetector {
             phases: 6,
             window: 3,
             min_leak: 1.0,
+            by_site: false,
         }
+    }
+
+    /// Also find the call sites whose live bytes keep growing
+    /// ([`LeakReport::sites`]), from the heap sampler's in-use profile taken
+    /// after the warm-up and after each phase. If sampling is off, it is
+    /// switched on at [`sampling::DEFAULT_INTERVAL`] for the run and off
+    /// again after it. Sites are estimates: a leak needs a few sampled
+    /// blocks per phase to show (about 512 KiB retained per phase at the
+    /// default interval).
+    pub const fn by_site(mut self, on: bool) -> LeakDetector {
+        self.by_site = on;
+        self
     }
 
     /// Ops run before the first sample (at least 1); the first phase is
@@ -138,6 +155,13 @@ impl LeakDetector {
     /// As [`measure`]; panics of `op` propagate.
     pub fn run<R>(&self, mut op: impl FnMut(u64) -> R) -> LeakReport {
         let window = self.window.min(self.phases) as usize;
+        let started = self.by_site && sampling::interval().is_none();
+        if started {
+            // NOTE: a detector is a test-time tool; sampling is only turned
+            // on here if it was off, and the interval is valid.
+            let _ = sampling::start(sampling::DEFAULT_INTERVAL);
+        }
+        let mut snapshots = Vec::with_capacity(self.phases as usize + 1);
         let mut samples = Vec::with_capacity(self.phases as usize + 1);
         let mut totals = Sample::default();
         let mut next = 0u64;
@@ -157,10 +181,106 @@ impl LeakDetector {
                 bytes_allocated: totals.bytes_allocated + s.bytes_allocated,
             };
             samples.push(totals);
+            if self.by_site {
+                snapshots.push(sample::snapshot(true));
+            }
             // Each phase is as long as all the ops before it.
             phase_len = next;
         }
-        LeakReport::judge(samples, window, self.min_leak)
+        let mut report = LeakReport::judge(samples, window, self.min_leak);
+        if self.by_site {
+            report.sites = sampling::paused(|| {
+                growing_sites(&snapshots, &report.samples, window, self.min_leak)
+            });
+            if started {
+                sampling::stop();
+            }
+        }
+        report
+    }
+}
+
+/// The call sites whose estimated live bytes grew by at least `min_leak`
+/// bytes per op over the judged window (Theil–Sen) and in its last phase,
+/// largest first.
+fn growing_sites(
+    snapshots: &[RawSnapshot],
+    samples: &[Sample],
+    window: usize,
+    min_leak: f64,
+) -> Vec<GrowingSite> {
+    let judged = snapshots.len() - window - 1;
+    // In-use bytes of every stack at every sample point.
+    let mut series: std::collections::HashMap<&[usize], Vec<f64>> = Default::default();
+    for (k, snap) in snapshots.iter().enumerate() {
+        for s in &snap.stacks {
+            series
+                .entry(&s.frames[..])
+                .or_insert_with(|| vec![0.0; snapshots.len()])[k] = s.inuse_space;
+        }
+    }
+    let Some(last) = snapshots.last() else {
+        return Vec::new();
+    };
+    // Symbolise the stacks once, then sum the series by site.
+    let raw = RawSnapshot {
+        stacks: last
+            .stacks
+            .iter()
+            .filter(|s| series.contains_key(&s.frames[..]))
+            .cloned()
+            .collect(),
+        live_samples: last.live_samples,
+        dropped: last.dropped,
+    };
+    let profile = Profile::from_raw(raw.clone(), 0, Stats::default());
+    let mut by_site: Vec<(String, Vec<f64>)> = Vec::new();
+    for (stack, raw_stack) in profile.stacks.iter().zip(&raw.stacks) {
+        let values = &series[&raw_stack.frames[..]];
+        let name = stack.site_name();
+        match by_site.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, sum)) => sum.iter_mut().zip(values).for_each(|(a, b)| *a += b),
+            None => by_site.push((name, values.clone())),
+        }
+    }
+    let mut sites: Vec<GrowingSite> = by_site
+        .into_iter()
+        .filter_map(|(site, values)| {
+            let points: Vec<Sample> = samples[judged..]
+                .iter()
+                .zip(&values[judged..])
+                .map(|(s, &v)| Sample {
+                    retained_bytes: v as i64,
+                    ..*s
+                })
+                .collect();
+            let slope = theil_sen(&points);
+            let (a, b) = (points[points.len() - 2], points[points.len() - 1]);
+            let last_growth = (b.retained_bytes - a.retained_bytes) as f64 / (b.ops - a.ops) as f64;
+            (slope >= min_leak && last_growth >= min_leak).then_some(GrowingSite {
+                site,
+                bytes_per_op: slope,
+            })
+        })
+        .collect();
+    sites.sort_by(|a, b| b.bytes_per_op.total_cmp(&a.bytes_per_op));
+    sites
+}
+
+/// A call site whose live bytes keep growing, from [`LeakReport::sites`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct GrowingSite {
+    /// The call site (see [`ProfileStack::site`](crate::ProfileStack::site)).
+    pub site: String,
+    /// Estimated growth of its live bytes, in bytes per op (Theil–Sen over
+    /// the judged window).
+    pub bytes_per_op: f64,
+}
+
+impl fmt::Display for GrowingSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:+.1} B/op  {}", self.bytes_per_op, self.site)
     }
 }
 
@@ -195,6 +315,9 @@ pub struct LeakReport {
     pub ops: u64,
     /// Totals after the warm-up and after each phase.
     pub samples: Vec<Sample>,
+    /// With [`LeakDetector::by_site`]: the call sites whose live bytes keep
+    /// growing, largest growth first (empty otherwise).
+    pub sites: Vec<GrowingSite>,
 }
 
 impl LeakReport {
@@ -222,6 +345,7 @@ impl LeakReport {
             allocs_per_op,
             ops: last.ops,
             samples,
+            sites: Vec::new(),
         }
     }
 

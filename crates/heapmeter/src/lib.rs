@@ -34,6 +34,7 @@
 //! | mean per operation after a warm-up | [`per_op`] → [`PerOp`] |
 //! | limits for tests | [`Budget`], [`assert_budget!`] → [`OverBudget`] |
 //! | leak, churn or clean | [`LeakDetector`] → [`LeakReport`], [`Verdict`] |
+//! | where: sampled call-site heap profiles, pprof / DHAT / flamegraph | [`sampling`] → [`Profile`] |
 //! | allocator statistics (feature `jemalloc`) | `jemalloc` |
 //! | allocations per iteration in criterion (feature `criterion`) | `criterion` |
 //!
@@ -53,6 +54,8 @@
 //!   `CountingAlloc<tikv_jemallocator::Jemalloc>`).
 //! - `criterion`: `heapmeter::criterion::{Allocs, BytesAllocated}`,
 //!   criterion measurements that report allocations or bytes per iteration.
+//! - `pprof`: `Profile::write_pprof`, pprof's gzipped `profile.proto`.
+//! - `flamegraph`: `Profile::write_flamegraph`, an SVG through `inferno`.
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs)]
 
@@ -61,6 +64,11 @@ mod budget;
 mod future;
 mod growth;
 mod leak;
+#[cfg(feature = "pprof")]
+mod pprof;
+mod profile;
+mod sample;
+pub mod sampling;
 mod scope;
 mod stats;
 
@@ -79,7 +87,8 @@ pub use budget::Scope;
 pub use budget::{Budget, BudgetScope, Exceeded, Limit, Measured, OverBudget};
 pub use future::{measure_future, MeasuredFuture};
 pub use growth::{resident_bytes, AlertState, GrowthMonitor, GrowthRule};
-pub use leak::{LeakDetector, LeakReport, Sample, Verdict};
+pub use leak::{GrowingSite, LeakDetector, LeakReport, Sample, Verdict};
+pub use profile::{Frame, Profile, ProfileStack, SampleType, SiteTotal};
 pub use scope::{measure, measure_process, per_op, process_totals, PerOp};
 pub use stats::{Bytes, Stats};
 

@@ -3,7 +3,8 @@
 //! `CountingAlloc<dhat::Alloc>` counts what the program asks for and hands
 //! it to dhat, whose profiler (in testing mode) keeps its own totals. dhat
 //! records a backtrace for each block through the global allocator; those
-//! allocations are dhat's own and heapmeter does not count them.
+//! allocations are dhat's own and heapmeter, wrapping it with
+//! `CountingAlloc::reentrant`, does not count them.
 //!
 //! How the two map: dhat counts a `realloc` as a new block of the full new
 //! size, so dhat's `total_blocks` is heapmeter's `allocs + reallocs`, and
@@ -18,7 +19,8 @@ use std::collections::HashSet;
 use std::hint::black_box;
 
 #[global_allocator]
-static GLOBAL: heapmeter::CountingAlloc<dhat::Alloc> = heapmeter::CountingAlloc::new(dhat::Alloc);
+static GLOBAL: heapmeter::CountingAlloc<dhat::Alloc> =
+    heapmeter::CountingAlloc::reentrant(dhat::Alloc);
 
 /// The incident's pattern in small: parse ids, build a set, look one up.
 fn build_and_lookup(json: &str) -> bool {
