@@ -11,24 +11,16 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::{pin, Pin};
-use std::task::{Context, Poll, Waker};
+use std::pin::pin;
+use std::task::{Context, Waker};
 
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
     heapmeter::CountingAlloc::new(std::alloc::System);
 
-/// Never ready; a little work per poll so the poll is not folded away.
-struct Pending(u64);
-
-impl Future for Pending {
-    type Output = u64;
-
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u64> {
-        self.0 = black_box(self.0).wrapping_add(1);
-        Poll::Pending
-    }
-}
+#[path = "../benches/common/pending.rs"]
+mod pending;
+use pending::Pending;
 
 fn run<F: Future>(fut: F, n: u64) {
     let mut fut = pin!(fut);
