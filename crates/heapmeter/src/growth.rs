@@ -94,6 +94,9 @@ impl GrowthRule {
 }
 
 /// Where the alert stands after a sample, as Prometheus names the states.
+///
+/// NOTE: exhaustive on purpose: these are Prometheus' three alert states,
+/// and a `match` over them should say what it does in each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AlertState {
     /// The rule is not over its threshold (or there are too few samples).
