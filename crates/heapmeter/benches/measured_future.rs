@@ -5,8 +5,8 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::{pin, Pin};
-use std::task::{Context, Poll, Waker};
+use std::pin::pin;
+use std::task::{Context, Waker};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -14,18 +14,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
     heapmeter::CountingAlloc::new(std::alloc::System);
 
-/// A future that is never ready and does a little work per poll, so the
-/// optimiser cannot fold the poll away.
-struct Pending(u64);
-
-impl Future for Pending {
-    type Output = u64;
-
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u64> {
-        self.0 = black_box(self.0).wrapping_add(1);
-        Poll::Pending
-    }
-}
+#[path = "common/pending.rs"]
+mod pending;
+use pending::Pending;
 
 fn per_poll(c: &mut Criterion) {
     let mut cx = Context::from_waker(Waker::noop());

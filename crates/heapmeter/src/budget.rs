@@ -136,6 +136,9 @@ mod sealed {
 }
 
 /// What a budget was checked against.
+///
+/// NOTE: exhaustive on purpose: a budget is per op or for a whole scope,
+/// and code that prints or compares a check's scope should cover both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BudgetScope {
     /// Means per op over this many ops.

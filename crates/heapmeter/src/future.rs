@@ -57,6 +57,17 @@ use crate::Stats;
 /// # drop(kept);
 /// ```
 ///
+/// A poll runs on one thread from start to end, so the wrapper snapshots
+/// the polling thread's counters around each poll and adds the difference
+/// to the future's own running [`Stats`]:
+///
+/// ```text
+///   worker 1:  ─[poll 1]──── other tasks ────────────[poll 3]─▶ Ready
+///   worker 2:  ────── other tasks ──[poll 2]── other tasks ───
+///   stats   =  Δslot(poll 1)  +  Δslot(poll 2)  +  Δslot(poll 3)
+///   peak    =  max over polls of (net before the poll + the poll's peak)
+/// ```
+///
 /// Nesting works as with [`measure`](crate::measure): an outer measured
 /// future (or an outer `measure` around a `block_on`) includes what its
 /// inner ones counted. The wrapper itself never allocates.

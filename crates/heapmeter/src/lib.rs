@@ -31,10 +31,14 @@
 //! |---|---|
 //! | the allocator, wrapping any other (System, jemalloc, dhat) | [`CountingAlloc`] |
 //! | one thread / the whole process while a closure runs | [`measure`], [`measure_process`] → [`Stats`] |
+//! | one future over all its polls, on any thread | [`measure_future`] → [`MeasuredFuture`] |
 //! | mean per operation after a warm-up | [`per_op`] → [`PerOp`] |
 //! | limits for tests | [`Budget`], [`assert_budget!`] → [`OverBudget`] |
 //! | leak, churn or clean | [`LeakDetector`] → [`LeakReport`], [`Verdict`] |
 //! | where: sampled call-site heap profiles, pprof / DHAT / flamegraph | [`sampling`] → [`Profile`] |
+//! | the heap-growth alert, on any clock | [`GrowthMonitor`], [`GrowthRule`] → [`AlertState`] |
+//! | Prometheus metrics (feature `prometheus`) | `prometheus::Metrics` |
+//! | per-request metrics for tower and axum (feature `tower`, `axum`) | `tower::AllocLayer` |
 //! | allocator statistics (feature `jemalloc`) | `jemalloc` |
 //! | allocations per iteration in criterion (feature `criterion`) | `criterion` |
 //!
@@ -56,6 +60,12 @@
 //!   criterion measurements that report allocations or bytes per iteration.
 //! - `pprof`: `Profile::write_pprof`, pprof's gzipped `profile.proto`.
 //! - `flamegraph`: `Profile::write_flamegraph`, an SVG through `inferno`.
+//! - `prometheus`: `heapmeter::prometheus::Metrics`, a registry rendering
+//!   process-wide heap counters, resident bytes and per-route request
+//!   histograms in Prometheus' text format (with `jemalloc`, its figures too).
+//! - `tower`: `heapmeter::tower::AllocLayer`, a layer that measures each
+//!   request's future and records it per route (implies `prometheus`).
+//! - `axum`: with `tower`, the route label is axum's `MatchedPath`.
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs)]
 
