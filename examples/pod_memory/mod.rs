@@ -132,6 +132,7 @@ fn run(opts: &Opts, allocator: &Allocator) -> Result<String, String> {
     let watch = Arc::new(Watch::default());
     let live_start = heapmeter::process_totals().net_bytes();
 
+    let started = Instant::now();
     let (kept, stats) = heapmeter::measure_process(|| {
         let sampler = spawn_sampler(opts, allocator, &stop, &watch);
         let deadline = Instant::now() + Duration::from_secs(opts.seconds);
@@ -149,6 +150,7 @@ fn run(opts: &Opts, allocator: &Allocator) -> Result<String, String> {
         let joined = sampler.join().map_err(|_| "sampler panicked".to_string());
         joined.and(kept)
     });
+    let elapsed = started.elapsed();
     // NOTE: the leak's check (and all it retains) lives until the row is
     // taken, so "live end" shows what it kept.
     let kept = kept?;
@@ -177,7 +179,10 @@ fn run(opts: &Opts, allocator: &Allocator) -> Result<String, String> {
         mib(live_end.max(0) as u64),
         mib(live_peak.max(0) as u64),
         mib(rss_start),
-        mib(watch.rss_mid.load(SeqCst)),
+        match watch.rss_mid.load(SeqCst) {
+            0 => "-".to_string(), // stopped before half time
+            mid => mib(mid),
+        },
         mib(rss_end),
         mib(hwm.max(rss_peak)),
         alloc_end.map_or("-".to_string(), |end| format!(
@@ -189,7 +194,11 @@ fn run(opts: &Opts, allocator: &Allocator) -> Result<String, String> {
         // cache (a baseline no request changes) do not dilute the ratio.
         hwm.max(rss_peak).saturating_sub(rss_start) as f64 / stats.peak_bytes.max(1) as f64,
         if watch.capped.load(SeqCst) {
-            format!("cap {} MiB", opts.cap_mib)
+            format!(
+                "cap {} MiB after {:.1} s",
+                opts.cap_mib,
+                elapsed.as_secs_f64()
+            )
         } else {
             format!("{} s", opts.seconds)
         },
