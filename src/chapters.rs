@@ -30,6 +30,11 @@ pub mod catching_it_in_staging {
     #![doc = include_str!("../docs/05-catching-it-in-staging.md")]
 }
 
+/// Chapter 8: what can push the incident's pods to their limit, measured.
+pub mod what_killed_the_pods {
+    #![doc = include_str!("../docs/08-what-killed-the-pods.md")]
+}
+
 /// The measured figures.
 pub mod benchmarks {
     #![doc = include_str!("../docs/BENCHMARKS.md")]
