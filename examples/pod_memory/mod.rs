@@ -25,7 +25,7 @@
 //! - `leak`: the `retained_listener` variant, a real leak, on one thread.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -136,15 +136,21 @@ fn run(opts: &Opts, allocator: &Allocator) -> Result<String, String> {
     let (kept, stats) = heapmeter::measure_process(|| {
         let sampler = spawn_sampler(opts, allocator, &stop, &watch);
         let deadline = Instant::now() + Duration::from_secs(opts.seconds);
+        let work = Work {
+            opts,
+            env: &env,
+            payments: &payments,
+            stop: &stop,
+            requests: &requests,
+            deadline,
+        };
         let kept = match opts.mode {
             Mode::Churn => {
-                churn(opts, &env, &payments, &stop, &requests, deadline);
+                work.churn();
                 Ok(None)
             }
-            Mode::Inflight => {
-                inflight(opts, &env, &payments, &stop, &requests, deadline).map(|()| None)
-            }
-            Mode::Leak => Ok(Some(leak(&env, &payments, &stop, &requests, deadline))),
+            Mode::Inflight => work.inflight().map(|()| None),
+            Mode::Leak => Ok(Some(work.leak())),
         };
         stop.store(true, SeqCst);
         let joined = sampler.join().map_err(|_| "sampler panicked".to_string());
@@ -246,87 +252,107 @@ fn spawn_sampler(
     })
 }
 
-fn churn(
-    opts: &Opts,
-    env: &Env,
-    payments: &[fraudcheck::Payment],
-    stop: &AtomicBool,
-    requests: &AtomicU64,
+/// What every mode works with.
+struct Work<'a> {
+    opts: &'a Opts,
+    env: &'a Env,
+    payments: &'a [fraudcheck::Payment],
+    /// Set by the sampler at the cap, or at the end.
+    stop: &'a AtomicBool,
+    /// Requests completed.
+    requests: &'a AtomicU64,
     deadline: Instant,
-) {
-    let check = build(Variant::Naive, env);
-    std::thread::scope(|s| {
-        for t in 0..opts.threads {
-            let check = &check;
-            s.spawn(move || {
-                let mut i = t;
-                while !stop.load(Relaxed) && Instant::now() < deadline {
-                    let _ = std::hint::black_box(check.is_risky(&payments[i % payments.len()]));
-                    requests.fetch_add(1, Relaxed);
-                    i += 1;
-                }
-            });
-        }
-    });
 }
 
-/// Requests arrive at `--rps`; each does the naive check's work (the same
-/// two calls as `NaiveCheck::is_risky`) and keeps its parsed ids and its set
-/// for `--hold-ms` before dropping them.
-fn inflight(
-    opts: &Opts,
-    env: &Env,
-    payments: &[fraudcheck::Payment],
-    stop: &AtomicBool,
-    requests: &AtomicU64,
-    deadline: Instant,
-) -> Result<(), String> {
-    let expected = opts.rps * opts.hold_ms as f64 / 1_000.0;
-    // NOTE: enough workers that an arrival never waits for one; a pool
-    // instead of a thread per request keeps glibc's arenas per thread fixed.
-    let workers = (expected * 1.5).ceil() as usize + 2;
-    if opts.rps.is_nan() || opts.rps <= 0.0 || workers > 200 {
-        return Err(format!(
-            "--rps × --hold-ms gives {expected:.0} requests in flight: keep it in 1..=130"
-        ));
+impl Work<'_> {
+    /// Whether the run should go on.
+    fn running(&self) -> bool {
+        !self.stop.load(Relaxed) && Instant::now() < self.deadline
     }
-    let hold = Duration::from_millis(opts.hold_ms);
-    let list = ListSource::new(env);
-    let (tx, rx) = mpsc::channel::<usize>();
-    let rx = Mutex::new(rx);
-    let in_flight = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            let (rx, list, in_flight) = (&rx, &list, &in_flight);
-            s.spawn(move || loop {
-                let next = rx.lock().map(|r| r.recv());
-                let Ok(Ok(i)) = next else { return };
-                in_flight.fetch_add(1, SeqCst);
-                if let Ok(loaded) = list.load() {
-                    let ids = loaded.ids;
-                    let set = id_set(&ids);
-                    std::hint::black_box(set.contains(&payments[i % payments.len()].user_id));
-                    // The request still holds `ids` and `set` while it waits.
-                    sleep_unless(stop, hold);
-                    drop((ids, set));
-                }
-                in_flight.fetch_sub(1, SeqCst);
-                requests.fetch_add(1, Relaxed);
-            });
-        }
-        let start = Instant::now();
-        let mut sent = 0usize;
-        while !stop.load(SeqCst) && Instant::now() < deadline {
-            let due = (start.elapsed().as_secs_f64() * opts.rps) as usize;
-            while sent < due {
-                let _ = tx.send(sent);
-                sent += 1;
+
+    /// The `i`-th payment, cycling.
+    fn payment(&self, i: usize) -> &fraudcheck::Payment {
+        &self.payments[i % self.payments.len()]
+    }
+
+    fn churn(&self) {
+        let check = build(Variant::Naive, self.env);
+        std::thread::scope(|s| {
+            for t in 0..self.opts.threads {
+                let check = &check;
+                s.spawn(move || {
+                    let mut i = t;
+                    while self.running() {
+                        let _ = std::hint::black_box(check.is_risky(self.payment(i)));
+                        self.requests.fetch_add(1, Relaxed);
+                        i += 1;
+                    }
+                });
             }
-            std::thread::sleep(Duration::from_millis(2));
+        });
+    }
+
+    /// Requests arrive at `--rps`; each does the naive check's work (the same
+    /// two calls as `NaiveCheck::is_risky`) and keeps its parsed ids and its set
+    /// for `--hold-ms` before dropping them.
+    fn inflight(&self) -> Result<(), String> {
+        let opts = self.opts;
+        let expected = opts.rps * opts.hold_ms as f64 / 1_000.0;
+        // NOTE: enough workers that an arrival never waits for one; a pool
+        // instead of a thread per request keeps glibc's arenas per thread fixed.
+        let workers = (expected * 1.5).ceil() as usize + 2;
+        if opts.rps.is_nan() || opts.rps <= 0.0 || workers > 200 {
+            return Err(format!(
+                "--rps × --hold-ms gives {expected:.0} requests in flight: keep it in 1..=130"
+            ));
         }
-        drop(tx);
-    });
-    Ok(())
+        let hold = Duration::from_millis(opts.hold_ms);
+        let list = ListSource::new(self.env);
+        let (tx, rx) = mpsc::channel::<usize>();
+        let rx = Mutex::new(rx);
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                let (rx, list) = (&rx, &list);
+                s.spawn(move || loop {
+                    let next = rx.lock().map(|r| r.recv());
+                    let Ok(Ok(i)) = next else { return };
+                    if let Ok(loaded) = list.load() {
+                        let ids = loaded.ids;
+                        let set = id_set(&ids);
+                        std::hint::black_box(set.contains(&self.payment(i).user_id));
+                        // The request still holds `ids` and `set` while it waits.
+                        sleep_unless(self.stop, hold);
+                        drop((ids, set));
+                    }
+                    self.requests.fetch_add(1, Relaxed);
+                });
+            }
+            let start = Instant::now();
+            let mut sent = 0usize;
+            while self.running() {
+                let due = (start.elapsed().as_secs_f64() * opts.rps) as usize;
+                while sent < due {
+                    let _ = tx.send(sent);
+                    sent += 1;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            drop(tx);
+        });
+        Ok(())
+    }
+
+    /// Runs the leaking variant; returns the check, which owns what leaked.
+    fn leak(&self) -> Box<dyn fraudcheck::FraudCheck> {
+        let check = build(Variant::RetainedListener, self.env);
+        let mut i = 0;
+        while self.running() {
+            let _ = std::hint::black_box(check.is_risky(self.payment(i)));
+            self.requests.fetch_add(1, Relaxed);
+            i += 1;
+        }
+        check
+    }
 }
 
 /// Sleeps `d` in short steps, returning early when the run is stopped.
@@ -339,24 +365,6 @@ fn sleep_unless(stop: &AtomicBool, d: Duration) {
         }
         std::thread::sleep((end - now).min(Duration::from_millis(10)));
     }
-}
-
-/// Runs the leaking variant; returns the check, which owns what leaked.
-fn leak(
-    env: &Env,
-    payments: &[fraudcheck::Payment],
-    stop: &AtomicBool,
-    requests: &AtomicU64,
-    deadline: Instant,
-) -> Box<dyn fraudcheck::FraudCheck> {
-    let check = build(Variant::RetainedListener, env);
-    let mut i = 0;
-    while !stop.load(Relaxed) && Instant::now() < deadline {
-        let _ = std::hint::black_box(check.is_risky(&payments[i % payments.len()]));
-        requests.fetch_add(1, Relaxed);
-        i += 1;
-    }
-    check
 }
 
 /// The kernel's high-water mark of resident memory (`VmHWM`), in bytes.
