@@ -35,6 +35,16 @@ pub mod measuring_a_request {
     #![doc = include_str!("../docs/06-measuring-a-request.md")]
 }
 
+/// Chapter 8: what can push the incident's pods to their limit, measured.
+pub mod what_killed_the_pods {
+    #![doc = include_str!("../docs/08-what-killed-the-pods.md")]
+}
+
+/// Chapter 9: what heapmeter does not see, and why.
+pub mod limits {
+    #![doc = include_str!("../docs/09-limits.md")]
+}
+
 /// The measured figures.
 pub mod benchmarks {
     #![doc = include_str!("../docs/BENCHMARKS.md")]
