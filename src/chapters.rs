@@ -30,6 +30,11 @@ pub mod catching_it_in_staging {
     #![doc = include_str!("../docs/05-catching-it-in-staging.md")]
 }
 
+/// Chapter 7.
+pub mod where_is_it {
+    #![doc = include_str!("../docs/07-where-is-it.md")]
+}
+
 /// The measured figures.
 pub mod benchmarks {
     #![doc = include_str!("../docs/BENCHMARKS.md")]

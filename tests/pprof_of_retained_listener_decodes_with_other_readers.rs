@@ -156,8 +156,11 @@ fn decodes_and_tops_at_the_set() {
         *by_site.entry(site.to_string()).or_default() += sample.value[3];
     }
     let (top, inuse) = by_site.iter().max_by_key(|(_, v)| **v).expect("samples");
+    // NOTE: without debug info (release), `id_set` is inlined into the
+    // request path and its frame is the caller's.
+    let set_site = |name: &str| name.contains("id_set") || name.contains("RetainedListenerCheck");
     assert!(
-        top.contains("id_set"),
+        set_site(top),
         "top in-use site {top} ({inuse} B): {by_site:?}"
     );
     assert!(*inuse > 10_000_000, "1,000 sets of about 18 KB: {inuse}");
@@ -176,7 +179,7 @@ fn decodes_and_tops_at_the_set() {
                 .skip_while(|l| !l.trim_start().starts_with("flat"))
                 .nth(1)
                 .unwrap_or_default();
-            assert!(first.contains("id_set"), "go tool pprof -top:\n{text}");
+            assert!(set_site(first), "go tool pprof -top:\n{text}");
             eprintln!("go tool pprof -top: {}", first.trim());
         }
         _ => eprintln!("SKIPPED: go tool pprof (install Debian's golang-go to check with it)"),
