@@ -112,7 +112,11 @@ fn help_shows_defaults_on_every_subcommand() {
         ("compare", &["[default: 10000]", "[default: 1000]"][..]),
         (
             "profile",
-            &["[default: 1000]", "[default: dhat-heap.json]"][..],
+            &[
+                "[default: 1000]",
+                "[default: 512KiB]",
+                "[default: heap.pb.gz",
+            ][..],
         ),
     ] {
         let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
