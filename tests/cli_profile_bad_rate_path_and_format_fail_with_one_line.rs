@@ -1,23 +1,9 @@
 //! `heaplab profile` refuses a zero or unreadable rate, a file it cannot
 //! write, and a file name or format it cannot tell, with one `error:` line.
 
-fn fails(args: &[&str], expect: &str) {
-    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("heaplab runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(expect),
-        "{args:?}: expected `{expect}` in {stderr}"
-    );
-    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
-}
+mod common;
+
+use common::fails;
 
 #[test]
 fn bad_rate_path_and_format_fail_with_one_line() {

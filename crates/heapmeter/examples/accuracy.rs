@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 
-use heapmeter::{sampling, Profile, SampleType, Stats};
+use heapmeter::{sampling, SampleType, Stats};
 
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = heapmeter::CountingAlloc::system();
@@ -34,14 +34,6 @@ fn kept_blocks(n: u64, kept: &mut Vec<Vec<u8>>) {
     for _ in 0..n {
         kept.push(black_box(Vec::with_capacity(4096)));
     }
-}
-
-fn site(p: &Profile, name: &str, kind: SampleType) -> f64 {
-    p.stacks
-        .iter()
-        .filter(|s| s.site_name().contains(name))
-        .map(|s| s.value(kind))
-        .sum()
 }
 
 fn row(label: &str, estimate: f64, exact: u64) -> f64 {
@@ -71,27 +63,27 @@ fn run(interval: u64, seed: u64, scale: u64) -> f64 {
     let errors = [
         row(
             "64 B blocks, alloc_space",
-            site(&p, "small_blocks", alloc),
+            p.at_site("small_blocks", alloc),
             small.bytes_allocated,
         ),
         row(
             "1 MiB blocks, alloc_space",
-            site(&p, "large_blocks", alloc),
+            p.at_site("large_blocks", alloc),
             large.bytes_allocated,
         ),
         row(
             "4 KiB kept, alloc_space",
-            site(&p, "kept_blocks", alloc),
+            p.at_site("kept_blocks", alloc),
             keep.bytes_allocated,
         ),
         row(
             "4 KiB kept, inuse_space",
-            site(&p, "kept_blocks", SampleType::InuseSpace),
+            p.at_site("kept_blocks", SampleType::InuseSpace),
             keep.net_bytes() as u64,
         ),
         row(
             "64 B blocks, alloc_objects",
-            site(&p, "small_blocks", SampleType::AllocObjects),
+            p.at_site("small_blocks", SampleType::AllocObjects),
             small.allocs,
         ),
     ];
