@@ -46,6 +46,7 @@ fn main() {
     requests(&medians, &mut out);
     floor(&medians, &mut out);
     overhead(&medians, &mut out);
+    heap_profilers(&medians, &mut out);
     print!("{out}");
 }
 
@@ -192,6 +193,46 @@ fn overhead(m: &Medians, out: &mut String) {
                         (Some(t), None) => time(t),
                         (None, _) => "–".into(),
                     }
+                })
+                .collect();
+            let _ = writeln!(out, "| {work} | {threads} | {} |", cells.join(" | "));
+        }
+    }
+}
+
+/// The heap profilers side by side: heapmeter's sampler at the default
+/// interval, jemalloc's own profiler (`lg_prof_sample:19`, the same mean
+/// interval; bench package `overhead-jemalloc-profiling`) and dhat, each
+/// with its ratio to the allocator it runs on.
+fn heap_profilers(m: &Medians, out: &mut String) {
+    // (column, criterion name, the allocator underneath)
+    const COLUMNS: [(&str, &str, &str); 6] = [
+        ("System", "system", ""),
+        ("CountingAlloc<System>", "counting_system", "system"),
+        ("+ sampling, 512 KiB", "sampling_system", "system"),
+        ("Jemalloc", "jemalloc", ""),
+        ("jemalloc prof, lg 19", "jemalloc_profiling", "jemalloc"),
+        ("dhat", "dhat", "system"),
+    ];
+    let _ = writeln!(
+        out,
+        "\n## Heap profilers (median per iteration and thread; ratio to the allocator underneath)\n"
+    );
+    let header: Vec<&str> = COLUMNS.iter().map(|c| c.0).collect();
+    let _ = writeln!(out, "| workload | threads | {} |", header.join(" | "));
+    let _ = writeln!(out, "|---|---:|{}", "---:|".repeat(COLUMNS.len()));
+    for work in ["alloc_free_64", "naive_1k"] {
+        for threads in [1, 2] {
+            let get = |a: &str| {
+                m.get(&format!("overhead/{work}/{threads}_threads/{a}"))
+                    .copied()
+            };
+            let cells: Vec<String> = COLUMNS
+                .iter()
+                .map(|(_, a, under)| match (get(a), get(under)) {
+                    (Some(t), Some(u)) => format!("{} ({:.2}×)", time(t), t / u),
+                    (Some(t), None) => time(t),
+                    (None, _) => "–".into(),
                 })
                 .collect();
             let _ = writeln!(out, "| {work} | {threads} | {} |", cells.join(" | "));

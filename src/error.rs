@@ -12,6 +12,12 @@ pub enum Error {
         /// The flag, e.g. `--pods`.
         what: &'static str,
     },
+    /// A profile file whose format the extension does not tell.
+    #[error("cannot tell the profile format of `{}`: name it .pb.gz, .json, .svg or .folded, or give --format pprof|dhat|folded|flamegraph", path.display())]
+    ProfileFormat {
+        /// The file.
+        path: PathBuf,
+    },
     /// A duration that could not be read.
     #[error("invalid duration `{input}`: {reason} (examples: 4h, 90m, 30s, 200ms, 1h30m, 600)")]
     Duration {

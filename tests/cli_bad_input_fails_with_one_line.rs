@@ -1,28 +1,9 @@
 //! Bad input ends with a one-line `error:` message on stderr and a non-zero
 //! exit: never a panic, never a backtrace.
 
-fn fails(args: &[&str], expect: &str) {
-    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("heaplab runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    assert!(
-        out.status.code().is_some(),
-        "{args:?} was killed by a signal"
-    );
-    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert!(!stderr.contains("backtrace"), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(expect),
-        "{args:?}: expected `{expect}` in {stderr}"
-    );
-    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
-}
+mod common;
+
+use common::fails;
 
 #[test]
 fn bad_input_fails_with_one_line() {
@@ -112,7 +93,11 @@ fn help_shows_defaults_on_every_subcommand() {
         ("compare", &["[default: 10000]", "[default: 1000]"][..]),
         (
             "profile",
-            &["[default: 1000]", "[default: dhat-heap.json]"][..],
+            &[
+                "[default: 1000]",
+                "[default: 512KiB]",
+                "[default: heap.pb.gz",
+            ][..],
         ),
     ] {
         let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")

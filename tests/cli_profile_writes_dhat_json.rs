@@ -1,5 +1,6 @@
-//! `heaplab profile` runs a variant under dhat and writes a dhat JSON file
-//! that dhat's viewer can open, with every block of every request in it.
+//! `heaplab profile --dhat` runs a variant under dhat and writes a dhat
+//! JSON file that dhat's viewer can open, with every block of every request
+//! in it.
 
 mod common;
 
@@ -20,6 +21,7 @@ fn profiled_blocks(dir: &std::path::Path, requests: u64) -> u64 {
         "100",
         "--out",
         path_arg,
+        "--dhat",
     ]);
     assert!(stdout.contains("dh_view.html"), "{stdout}");
 

@@ -12,7 +12,7 @@ use super::values::{
     positive_u64, positive_usize, variant,
 };
 use crate::compare::CompareConfig;
-use crate::profile::ProfileConfig;
+use crate::profile::{Format, ProfileConfig};
 use crate::render::help;
 use crate::replay::ReplayConfig;
 
@@ -37,7 +37,9 @@ pub(crate) enum Command {
     /// retained bytes per request, leak verdict, time per request.
     #[command(after_help = help::compare())]
     Compare(CompareArgs),
-    /// Run one variant under dhat's heap profiler and write dhat-heap.json.
+    /// Run one variant under heapmeter's sampling heap profiler and write
+    /// its profile (pprof, DHAT JSON, folded stacks, flamegraph); --dhat
+    /// runs dhat's instead.
     #[command(after_help = help::PROFILE_LEGEND)]
     Profile(ProfileArgs),
 }
@@ -167,21 +169,45 @@ pub(crate) struct ProfileArgs {
     /// Seed of the risky-user ids and the payments
     #[arg(long, value_name = "N", default_value = "42")]
     seed: u64,
-    /// The dhat profile to write
-    #[arg(long, value_name = "FILE", default_value = "dhat-heap.json")]
-    out: PathBuf,
+    /// Mean sampling interval (512KiB, 4KiB, or bytes; 1 samples every
+    /// allocation)
+    #[arg(long, value_name = "BYTES", default_value = "512KiB", value_parser = positive_size, allow_hyphen_values = true)]
+    rate: u64,
+    /// The profile to write [default: heap.pb.gz, or dhat-heap.json with --dhat]
+    #[arg(short = 'o', long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// The sampler's output format [default: from the file's extension:
+    /// .pb.gz, .json, .folded, .svg]
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<Format>,
+    /// Run under dhat's profiler instead (every allocation, slow), as a
+    /// cross-check
+    #[arg(long, conflicts_with_all = ["rate", "format"])]
+    dhat: bool,
 }
 
 impl ProfileArgs {
     /// The profile these arguments ask for.
     pub(crate) fn config(&self) -> ProfileConfig {
+        let default = if self.dhat {
+            "dhat-heap.json"
+        } else {
+            "heap.pb.gz"
+        };
         ProfileConfig {
             variant: self.variant,
             requests: self.requests,
             users: self.users,
             seed: self.seed,
-            out: self.out.clone(),
+            out: self.out.clone().unwrap_or_else(|| default.into()),
+            rate: self.rate,
+            format: self.format,
         }
+    }
+
+    /// Whether dhat profiles instead of the sampler.
+    pub(crate) fn dhat(&self) -> bool {
+        self.dhat
     }
 }
 

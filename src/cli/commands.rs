@@ -69,6 +69,10 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
 
 fn run_profile(args: &ProfileArgs) -> Result<()> {
     let config = args.config();
-    let report = profile::run(&config)?;
-    print(&render::profile_report(&config, &report))
+    if args.dhat() {
+        let report = profile::run(&config)?;
+        return print(&render::profile_report(&config, &report));
+    }
+    let report = profile::run_sampled(&config)?;
+    print(&render::sampled_report(&config, &report))
 }

@@ -29,12 +29,18 @@ ns/req        wall time per warm request, median of timed batches";
 
 /// What `profile` prints (also in `profile --help`).
 pub const PROFILE_LEGEND: &str = "\
-Figures (dhat's HeapStats over the profiled requests):
+Figures (heapmeter's sampler, the default):
+  allocated  bytes allocated over the run: the sampled estimate beside the exact count
+  in use     bytes still live at the end, with the check alive: a leak shows here
+  top sites  call sites by estimated bytes in use and allocated
+
+Figures with --dhat (dhat's HeapStats over the profiled requests):
   total      blocks and bytes allocated (dhat counts a realloc as a new block)
   at peak    blocks and bytes live when live bytes peaked
   at end     blocks and bytes still live at the end, with the check alive: a leak shows here
 
-Open the file in dhat's viewer: https://nnethercote.github.io/dh_view/dh_view.html";
+Open a .pb.gz with `go tool pprof`, a .json in dhat's viewer:
+https://nnethercote.github.io/dh_view/dh_view.html";
 
 /// The variants' names, comma-separated, in the catalogue's order.
 pub fn variant_names() -> String {

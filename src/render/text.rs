@@ -7,7 +7,7 @@ use heapmeter::Bytes;
 
 use super::format::{count, human_duration};
 use crate::compare::CompareConfig;
-use crate::profile::{ProfileConfig, ProfileReport, DH_VIEW};
+use crate::profile::{Format, ProfileConfig, ProfileReport, SampledReport, DH_VIEW};
 use crate::replay::ReplayConfig;
 
 /// One line describing the replay, for the table's title.
@@ -84,6 +84,62 @@ pub fn profile_report(config: &ProfileConfig, r: &ProfileReport) -> String {
         "\nprofile written to {}\nopen it in dhat's viewer: {} (Load… the file)\n",
         r.out.display(),
         DH_VIEW
+    );
+    out
+}
+
+/// What `profile` prints for the sampler: estimates beside the exact
+/// counts, the top sites, and how to open the file.
+pub fn sampled_report(config: &ProfileConfig, r: &SampledReport) -> String {
+    use heapmeter::SampleType::{AllocSpace, InuseSpace};
+    let p = &r.profile;
+    let mut out = format!(
+        "heaplab profile: {} requests of {} ({} risky users), sampled every {} on average\n\n",
+        count(config.requests),
+        config.variant,
+        count(config.users as u64),
+        Bytes(config.rate as f64)
+    );
+    out += &format!("{:<12}{:>14}{:>18}\n", "", "estimated", "exact (counters)");
+    out += &format!(
+        "{:<12}{:>14}{:>18}\n",
+        "allocated",
+        Bytes(p.alloc_space().round()).to_string(),
+        Bytes(r.exact.bytes_allocated as f64).to_string()
+    );
+    out += &format!(
+        "{:<12}{:>14}{:>18}\n",
+        "in use",
+        Bytes(p.inuse_space().round().max(0.0)).to_string(),
+        Bytes(r.exact.net_bytes().max(0) as f64).to_string()
+    );
+    for (title, kind) in [("in use", InuseSpace), ("allocated", AllocSpace)] {
+        out += &format!("\ntop sites by bytes {title}:\n");
+        let sites = p.sites(kind);
+        if sites.is_empty() {
+            out += "  (none sampled)\n";
+        }
+        for site in sites.iter().take(5) {
+            out += &format!(
+                "  {:>10}  {}\n",
+                Bytes(site.value.round()).to_string(),
+                site.site
+            );
+        }
+    }
+    if r.errors > 0 {
+        out += &format!("\nerrors     {} requests failed\n", count(r.errors));
+    }
+    let how = match r.format {
+        Format::Pprof => "go tool pprof -top",
+        Format::Dhat => "dhat's viewer (https://nnethercote.github.io/dh_view/dh_view.html):",
+        Format::Folded => "any flamegraph tool:",
+        Format::Flamegraph => "a browser:",
+    };
+    out += &format!(
+        "\nprofile written to {}\nopen it with {how} {}\n",
+        r.out.display(),
+        r.out.display()
     );
     out
 }

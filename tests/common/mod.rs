@@ -57,3 +57,29 @@ pub fn row<'a>(rows: &'a [serde_json::Value], variant: &str) -> &'a serde_json::
         .find(|r| r["variant"] == variant)
         .unwrap_or_else(|| panic!("{variant} missing"))
 }
+
+/// Runs `heaplab` with `args` and checks that it fails with one `error:`
+/// line on stderr that contains `expect`: no panic, no backtrace, nothing
+/// on stdout.
+pub fn fails(args: &[&str], expect: &str) {
+    let out = assert_cmd::cargo::cargo_bin_cmd!("heaplab")
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("heaplab runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(
+        out.status.code().is_some(),
+        "{args:?} was killed by a signal"
+    );
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(!stderr.contains("backtrace"), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(expect),
+        "{args:?}: expected `{expect}` in {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+}

@@ -256,6 +256,17 @@ impl Profile {
         self.total(SampleType::AllocSpace)
     }
 
+    /// The sum of `kind` over the stacks whose call site (see
+    /// [`ProfileStack::site_name`]) contains `site`, such as a function's
+    /// name.
+    pub fn at_site(&self, site: &str, kind: SampleType) -> f64 {
+        self.stacks
+            .iter()
+            .filter(|s| s.site_name().contains(site))
+            .map(|s| s.value(kind))
+            .sum()
+    }
+
     /// Values of `kind` summed by call site, largest first (zeros left out).
     pub fn sites(&self, kind: SampleType) -> Vec<SiteTotal> {
         let mut by: HashMap<String, f64> = HashMap::new();

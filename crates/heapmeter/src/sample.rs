@@ -135,7 +135,9 @@ impl ThreadSampling {
                 if interval == 0 {
                     u64::MAX
                 } else {
-                    (allocated - grown).saturating_add(self.draw(interval))
+                    allocated
+                        .wrapping_sub(grown)
+                        .saturating_add(self.draw(interval))
                 },
                 Relaxed,
             );
@@ -272,7 +274,7 @@ fn lock() -> Guard {
         .compare_exchange_weak(false, true, Acquire, Relaxed)
         .is_err()
     {
-        spins += 1;
+        spins = spins.saturating_add(1);
         if spins < 64 {
             core::hint::spin_loop();
         } else {

@@ -14,7 +14,7 @@
 
 use std::hint::black_box;
 
-use heapmeter::{sampling, Profile, SampleType, Stats};
+use heapmeter::{sampling, SampleType, Stats};
 
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = heapmeter::CountingAlloc::system();
@@ -41,14 +41,6 @@ fn retained(kept: &mut Vec<Box<[u8; 4096]>>) {
     }
 }
 
-fn site(p: &Profile, name: &str, kind: SampleType) -> f64 {
-    p.stacks
-        .iter()
-        .filter(|s| s.site_name().contains(name))
-        .map(|s| s.value(kind))
-        .sum()
-}
-
 fn within(name: &str, estimate: f64, exact: f64, bound: f64) {
     let err = estimate / exact - 1.0;
     println!(
@@ -70,29 +62,29 @@ fn main() {
     let alloc = SampleType::AllocSpace;
     within(
         "many_small",
-        site(&p, "many_small", alloc),
+        p.at_site("many_small", alloc),
         small.bytes_allocated as f64,
         0.15,
     );
     within(
         "few_large",
-        site(&p, "few_large", alloc),
+        p.at_site("few_large", alloc),
         large.bytes_allocated as f64,
         0.02,
     );
     within(
         "retained, allocated",
-        site(&p, "retained", alloc),
+        p.at_site("retained", alloc),
         kept_stats.bytes_allocated as f64,
         0.20,
     );
     within(
         "retained, in use",
-        site(&p, "retained", SampleType::InuseSpace),
+        p.at_site("retained", SampleType::InuseSpace),
         kept_stats.net_bytes() as f64,
         0.20,
     );
-    assert_eq!(site(&p, "many_small", SampleType::InuseSpace), 0.0);
-    assert_eq!(site(&p, "few_large", SampleType::InuseSpace), 0.0);
+    assert_eq!(p.at_site("many_small", SampleType::InuseSpace), 0.0);
+    assert_eq!(p.at_site("few_large", SampleType::InuseSpace), 0.0);
     drop(kept);
 }

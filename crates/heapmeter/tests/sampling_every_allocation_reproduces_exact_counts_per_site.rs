@@ -42,20 +42,11 @@ fn big_blocks() {
     }
 }
 
-fn site_value(profile: &heapmeter::Profile, site: &str, kind: SampleType) -> f64 {
-    profile
-        .stacks
-        .iter()
-        .filter(|s| s.site_name().contains(site))
-        .map(|s| s.value(kind))
-        .sum()
-}
-
 fn check(profile: &heapmeter::Profile, site: &str, exact: &Stats) {
-    let alloc_objects = site_value(profile, site, SampleType::AllocObjects);
-    let alloc_space = site_value(profile, site, SampleType::AllocSpace);
-    let inuse_space = site_value(profile, site, SampleType::InuseSpace);
-    let inuse_objects = site_value(profile, site, SampleType::InuseObjects);
+    let alloc_objects = profile.at_site(site, SampleType::AllocObjects);
+    let alloc_space = profile.at_site(site, SampleType::AllocSpace);
+    let inuse_space = profile.at_site(site, SampleType::InuseSpace);
+    let inuse_objects = profile.at_site(site, SampleType::InuseObjects);
     assert_eq!(alloc_objects, exact.allocs as f64, "{site}: {exact}");
     assert_eq!(alloc_space, exact.bytes_allocated as f64, "{site}: {exact}");
     assert_eq!(inuse_space, exact.net_bytes() as f64, "{site}: {exact}");

@@ -1,9 +1,12 @@
-//! Pieces the async tests share.
+//! Pieces the tests share: the async helpers, promtool, and the eight-thread stress.
 
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod http;
 pub mod promtool;
+mod stress;
+
+pub use stress::stress;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,0 +1,1 @@
+//! Holds the `overhead_jemalloc_profiling` bench (see `Cargo.toml`).

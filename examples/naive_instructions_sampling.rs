@@ -1,0 +1,13 @@
+//! Naive-check requests under `CountingAlloc::system()` with sampling on at 512 KiB (see
+//! `examples/naive_instructions/common.rs` for how to count instructions).
+
+#[global_allocator]
+static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = heapmeter::CountingAlloc::system();
+
+#[path = "naive_instructions/common.rs"]
+mod common;
+
+fn main() {
+    heapmeter::sampling::start(heapmeter::sampling::DEFAULT_INTERVAL).expect("installed");
+    common::run();
+}
