@@ -193,6 +193,7 @@ impl Slot {
         }
     }
 
+    #[inline]
     pub(crate) fn totals(&self) -> Stats {
         Stats {
             allocs: self.allocs.load(Relaxed),
@@ -206,15 +207,24 @@ impl Slot {
 
     /// Starts a peak window at the current live level; returns the peak of
     /// the enclosing window so that [`Slot::end_peak`] can restore it.
+    ///
+    /// PERF: `measure_future` calls this around every poll. Only the owning
+    /// thread writes `peak_net`, so a load and a store replace a locked
+    /// `swap`; and any other thread only ever zeroes the trigger, as this
+    /// does, so a relaxed store cannot lose a switch (see [`Slot::rearm`]).
+    #[inline]
     pub(crate) fn begin_peak(&self) -> (i64, i64) {
         let start = self.net();
         self.scopes.store(self.scopes.load(Relaxed) + 1, Relaxed);
-        self.trigger.store(0, SeqCst);
-        (start, self.peak_net.swap(start, Relaxed))
+        self.trigger.store(0, Relaxed);
+        let outer = self.peak_net.load(Relaxed);
+        self.peak_net.store(start, Relaxed);
+        (start, outer)
     }
 
     /// Ends a peak window begun at `start`: returns the window's peak above
     /// `start`, and folds it into the enclosing window's `outer` peak.
+    #[inline]
     pub(crate) fn end_peak(&self, (start, outer): (i64, i64)) -> u64 {
         self.scopes
             .store(self.scopes.load(Relaxed).saturating_sub(1), Relaxed);
@@ -412,13 +422,18 @@ fn claim() -> Option<&'static Slot> {
 
 /// The slot the current thread counts into, claiming one if needed (a
 /// thread whose table was full tries again). `None` if it cannot own one.
+///
+/// NOTE: it claims only once `CountingAlloc` has served some thread: a
+/// slot claimed here in a process whose global allocator is another would
+/// count nothing, and `measure` would report zeros instead of saying so.
+#[inline]
 pub(crate) fn current_slot() -> Option<&'static Slot> {
     let slot = CURRENT.get();
     if !ptr::eq(slot, &NO_SLOT) {
         return Some(slot);
     }
     match STATUS.get() {
-        UNCLAIMED | FULL => claim(),
+        UNCLAIMED | FULL if installed() => claim(),
         _ => None,
     }
 }

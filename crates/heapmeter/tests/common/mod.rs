@@ -1,6 +1,6 @@
 //! Pieces the tests share: the async helpers, promtool, and the eight-thread stress.
 
-#![allow(dead_code)] // each test file uses its own subset
+#![allow(dead_code, unused_imports)] // each test file uses its own subset
 
 pub mod http;
 pub mod promtool;
