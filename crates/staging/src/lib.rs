@@ -13,9 +13,12 @@
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod cli;
 pub mod client;
 mod error;
+pub mod growth;
 pub mod metrics;
 pub mod service;
+pub mod soak;
 
 pub use error::{Result, StagingError};
