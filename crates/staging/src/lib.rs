@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod backends;
 pub mod cli;
 pub mod client;
 mod error;
