@@ -156,7 +156,7 @@ pub fn soak(args: &SoakArgs) -> Result<Vec<SoakReport>> {
         let addr = parse_url(url)?;
         let report = rt.block_on(soak::run(
             addr,
-            format!("service at {addr}"),
+            "a running service".to_string(),
             &config,
             Vec::new(),
         ))?;
