@@ -118,22 +118,38 @@ impl Budget {
 }
 
 /// What a [`Budget`] can be checked against: [`PerOp`] or [`Stats`].
-pub trait Measured {
-    /// The scope's label and its figures.
-    #[doc(hidden)]
-    fn figures(&self) -> (Scope, Figures);
+///
+/// Sealed on purpose: the trait's one method is private (it lives on the
+/// supertrait `sealed::Sealed`, which code outside the crate cannot name),
+/// so how a budget reads its figures can change without breaking anyone,
+/// and new kinds of measurement are added here, not downstream.
+pub trait Measured: sealed::Sealed {}
+
+mod sealed {
+    use super::{BudgetScope, Figures};
+
+    /// The private supertrait that seals [`Measured`](super::Measured).
+    pub trait Sealed {
+        /// The scope's label and its figures.
+        fn figures(&self) -> (BudgetScope, Figures);
+    }
 }
 
 /// What a budget was checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub enum BudgetScope {
     /// Means per op over this many ops.
     PerOp(u64),
     /// One whole scope.
     Total,
 }
 
-#[doc(hidden)]
+/// The former name of [`BudgetScope`], which read too much like a
+/// measurement's scope.
+#[deprecated(note = "renamed `BudgetScope`")]
+pub type Scope = BudgetScope;
+
+/// The figures a budget compares, all as `f64` so means and totals share one path.
 #[derive(Clone, Copy, Debug)]
 pub struct Figures {
     allocs: f64,
@@ -143,8 +159,10 @@ pub struct Figures {
     peak_bytes: f64,
 }
 
-impl Measured for PerOp {
-    fn figures(&self) -> (Scope, Figures) {
+impl Measured for PerOp {}
+
+impl sealed::Sealed for PerOp {
+    fn figures(&self) -> (BudgetScope, Figures) {
         let f = Figures {
             allocs: self.allocs,
             reallocs: self.reallocs,
@@ -152,12 +170,14 @@ impl Measured for PerOp {
             retained_bytes: self.retained_bytes,
             peak_bytes: self.max_peak_bytes as f64,
         };
-        (Scope::PerOp(self.ops), f)
+        (BudgetScope::PerOp(self.ops), f)
     }
 }
 
-impl Measured for Stats {
-    fn figures(&self) -> (Scope, Figures) {
+impl Measured for Stats {}
+
+impl sealed::Sealed for Stats {
+    fn figures(&self) -> (BudgetScope, Figures) {
         let f = Figures {
             allocs: self.allocs as f64,
             reallocs: self.reallocs as f64,
@@ -165,11 +185,15 @@ impl Measured for Stats {
             retained_bytes: self.net_bytes() as f64,
             peak_bytes: self.peak_bytes as f64,
         };
-        (Scope::Total, f)
+        (BudgetScope::Total, f)
     }
 }
 
 /// The limits of a [`Budget`].
+///
+/// NOTE: `#[non_exhaustive]` because budgets will gain limits (frees,
+/// reallocated bytes) and a `match` over the exceeded ones must keep
+/// compiling when they do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Limit {
@@ -206,7 +230,7 @@ impl Limit {
 pub struct Exceeded {
     /// Which limit.
     pub limit: Limit,
-    /// The measured figure (a mean for [`Scope::PerOp`]).
+    /// The measured figure (a mean for [`BudgetScope::PerOp`]).
     pub actual: f64,
     /// The limit's value.
     pub budget: f64,
@@ -224,7 +248,7 @@ pub struct Exceeded {
 #[derive(Clone, Debug, PartialEq)]
 pub struct OverBudget {
     /// What was checked.
-    pub scope: Scope,
+    pub scope: BudgetScope,
     /// The limits exceeded.
     pub exceeded: Vec<Exceeded>,
 }
@@ -232,8 +256,8 @@ pub struct OverBudget {
 impl fmt::Display for OverBudget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.scope {
-            Scope::PerOp(n) => write!(f, "over budget (per op, {n} ops):")?,
-            Scope::Total => write!(f, "over budget (whole scope):")?,
+            BudgetScope::PerOp(n) => write!(f, "over budget (per op, {n} ops):")?,
+            BudgetScope::Total => write!(f, "over budget (whole scope):")?,
         }
         let show = |limit: Limit, v: f64| {
             if limit.is_bytes() {

@@ -58,6 +58,8 @@
 
 mod alloc;
 mod budget;
+mod future;
+mod growth;
 mod leak;
 mod scope;
 mod stats;
@@ -66,9 +68,15 @@ mod stats;
 pub mod criterion;
 #[cfg(feature = "jemalloc")]
 pub mod jemalloc;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 
 pub use alloc::CountingAlloc;
-pub use budget::{Budget, Exceeded, Limit, Measured, OverBudget, Scope};
+#[allow(deprecated)]
+pub use budget::Scope;
+pub use budget::{Budget, BudgetScope, Exceeded, Limit, Measured, OverBudget};
+pub use future::{measure_future, MeasuredFuture};
+pub use growth::{resident_bytes, AlertState, GrowthMonitor, GrowthRule};
 pub use leak::{LeakDetector, LeakReport, Sample, Verdict};
 pub use scope::{measure, measure_process, per_op, process_totals, PerOp};
 pub use stats::{Bytes, Stats};

@@ -40,10 +40,7 @@ use crate::Stats;
 pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     let slot = thread_slot();
     let start = slot.totals();
-    let window = PeakWindow {
-        slot,
-        saved: slot.begin_peak(),
-    };
+    let window = PeakWindow::open(slot);
     let value = f();
     let end = slot.totals();
     let peak_bytes = window.finish();
@@ -54,14 +51,24 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     (value, stats)
 }
 
-/// Restores the enclosing scope's peak even if `f` unwinds.
-struct PeakWindow {
+/// A peak window open on one thread's slot; restores the enclosing
+/// window's peak even if the code inside unwinds.
+pub(crate) struct PeakWindow {
     slot: &'static Slot,
     saved: (i64, i64),
 }
 
 impl PeakWindow {
-    fn finish(self) -> u64 {
+    /// Opens a window at the slot's current live level.
+    pub(crate) fn open(slot: &'static Slot) -> PeakWindow {
+        PeakWindow {
+            slot,
+            saved: slot.begin_peak(),
+        }
+    }
+
+    /// Closes the window: its peak above where it opened, in bytes.
+    pub(crate) fn finish(self) -> u64 {
         let peak = self.slot.end_peak(self.saved);
         std::mem::forget(self);
         peak
@@ -210,6 +217,9 @@ pub fn process_totals() -> Stats {
 }
 
 /// Mean allocation activity per operation, from [`per_op`].
+///
+/// NOTE: `#[non_exhaustive]` because it follows [`Stats`]: a new count
+/// there brings a new mean here.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct PerOp {

@@ -1,6 +1,8 @@
 //! What a measurement reports.
 
 use core::fmt;
+use core::iter::Sum;
+use core::ops::{Add, AddAssign, Sub, SubAssign};
 
 /// Allocation activity over one scope (see [`measure`](crate::measure)).
 ///
@@ -11,6 +13,42 @@ use core::fmt;
 /// realloc as a new block of the full new size: dhat's `total_blocks` is
 /// `allocs + reallocs` here, its `curr_bytes` and `max_bytes` match
 /// `net_bytes()` and `peak_bytes`.
+///
+/// # Arithmetic
+///
+/// `a + b` is the activity of scope `a` followed by scope `b` **on the same
+/// live memory** (one request after another, the polls of one future): the
+/// counts add, and the peak is the higher of `a`'s peak and `b`'s peak
+/// lifted by what `a` retained, `max(a.peak_bytes, a.net_bytes() +
+/// b.peak_bytes)` (never below zero). That is the exact peak of the joined
+/// scope, so the order matters for `peak_bytes` (and only for it); `Sum`
+/// adds in iteration order, starting from `Stats::default()`.
+///
+/// `a - b` takes `b`'s counts out of `a`'s (`b` being a part of `a`, or an
+/// earlier snapshot of the same counters); the peak of what remains cannot
+/// be known from the two, so `a - b` keeps `a.peak_bytes` (an upper bound
+/// only when `b` retained nothing). All counts wrap instead of panicking.
+///
+/// ```
+/// # #[global_allocator]
+/// # static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
+/// #     heapmeter::CountingAlloc::new(std::alloc::System);
+/// use std::hint::black_box;
+///
+/// let (kept, first) = heapmeter::measure(|| black_box(vec![0u8; 100]));
+/// let ((), second) = heapmeter::measure(|| drop(black_box(vec![0u8; 50])));
+/// let both = first + second;
+/// assert_eq!((both.allocs, both.deallocs), (2, 1));
+/// assert_eq!(both.net_bytes(), 100);
+/// // The 50-byte block was live on top of the 100 that `first` kept.
+/// assert_eq!(both.peak_bytes, 150);
+/// assert_eq!((both - second).allocs, first.allocs);
+/// # drop(kept);
+/// ```
+///
+/// NOTE: `#[non_exhaustive]` because the allocator may learn to count more
+/// (failed allocations, say); code outside the crate reads the fields and
+/// builds a `Stats` from `Stats::default()` or arithmetic.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
 pub struct Stats {
@@ -71,6 +109,56 @@ impl Stats {
                 .wrapping_sub(before.bytes_deallocated),
             peak_bytes: 0,
         }
+    }
+}
+
+impl Add for Stats {
+    type Output = Stats;
+
+    /// `self` followed by `rhs`; see [Arithmetic](Stats#arithmetic).
+    fn add(self, rhs: Stats) -> Stats {
+        let lifted = self.net_bytes().saturating_add_unsigned(rhs.peak_bytes);
+        Stats {
+            peak_bytes: self.peak_bytes.max(lifted.max(0) as u64),
+            ..self.plus(&rhs)
+        }
+    }
+}
+
+impl AddAssign for Stats {
+    fn add_assign(&mut self, rhs: Stats) {
+        *self = *self + rhs;
+    }
+}
+
+impl Sub for Stats {
+    type Output = Stats;
+
+    /// `self` without the counts of its part `rhs`; see
+    /// [Arithmetic](Stats#arithmetic).
+    fn sub(self, rhs: Stats) -> Stats {
+        Stats {
+            peak_bytes: self.peak_bytes,
+            ..self.since(&rhs)
+        }
+    }
+}
+
+impl SubAssign for Stats {
+    fn sub_assign(&mut self, rhs: Stats) {
+        *self = *self - rhs;
+    }
+}
+
+impl Sum for Stats {
+    fn sum<I: Iterator<Item = Stats>>(iter: I) -> Stats {
+        iter.fold(Stats::default(), Add::add)
+    }
+}
+
+impl<'a> Sum<&'a Stats> for Stats {
+    fn sum<I: Iterator<Item = &'a Stats>>(iter: I) -> Stats {
+        iter.copied().sum()
     }
 }
 

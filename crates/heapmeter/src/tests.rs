@@ -176,30 +176,6 @@ fn measure_is_exact_while_other_threads_allocate() {
 }
 
 #[test]
-fn process_totals_count_exited_threads() {
-    let before = process_totals();
-    let kept = thread::spawn(|| vec![0u8; 12_345]).join().unwrap();
-    let after = process_totals();
-    // Other tests allocate too, so only a lower bound is exact here: the
-    // exited thread's allocation was not lost with its slot.
-    assert!(after.bytes_allocated - before.bytes_allocated >= 12_345);
-    drop(kept);
-}
-
-#[test]
-fn measure_process_sees_spawned_threads() {
-    let ((), s) = measure_process(|| {
-        thread::spawn(|| drop(black_box(vec![0u8; 40_000])))
-            .join()
-            .unwrap();
-    });
-    // Other tests allocate and free at the same time, so only the lower
-    // bound on bytes is exact here; the process peak is checked in the
-    // harness-less `eight_thread_stress`, where nothing else runs.
-    assert!(s.bytes_allocated >= 40_000, "{s}");
-}
-
-#[test]
 fn per_op_excludes_warmup_and_keeps_exact_means() {
     let mut cache: HashMap<u64, u64> = HashMap::new();
     // The warm-up call fills the cache; then each op is a lookup.
@@ -236,7 +212,7 @@ fn budget_passes_and_fails_with_a_diff() {
         .max_bytes(10)
         .check(&per)
         .unwrap_err();
-    assert_eq!(over.scope, Scope::PerOp(100));
+    assert_eq!(over.scope, BudgetScope::PerOp(100));
     let limits: Vec<Limit> = over.exceeded.iter().map(|e| e.limit).collect();
     assert_eq!(limits, [Limit::Allocs, Limit::Bytes]);
     assert_eq!(
@@ -267,6 +243,86 @@ fn budget_checks_stats() {
 fn assert_budget_panics_with_the_diff() {
     let per = per_op(10, |i| i.to_string());
     assert_budget!(per, Budget::new().max_allocs(0), "naive");
+}
+
+#[test]
+fn two_scopes_added_equal_the_scope_that_holds_both() {
+    let mut parts = Vec::new();
+    let (kept, whole) = measure(|| {
+        let (kept, a) = measure(|| black_box(vec![0u8; 300]));
+        parts.push(a);
+        let ((), b) = measure(|| {
+            let mut v = black_box(Vec::<u8>::with_capacity(100));
+            v.reserve_exact(500); // a growing realloc: 500 live on top of 300
+            drop(v);
+        });
+        parts.push(b);
+        kept
+    });
+    // `parts` grew inside `whole` too: compare the counts that the pushes
+    // did not touch, then the exact sum of the two parts.
+    let sum: Stats = parts.iter().sum();
+    assert_eq!(sum, parts[0] + parts[1]);
+    assert_eq!((sum.allocs, sum.reallocs, sum.deallocs), (2, 1, 1));
+    assert_eq!(sum.bytes_allocated, 800);
+    assert_eq!(sum.net_bytes(), 300);
+    assert_eq!(sum.peak_bytes, 800, "500 live on top of the 300 kept");
+    // The reverse order would have peaked at 500: the peak depends on it.
+    assert_eq!((parts[1] + parts[0]).peak_bytes, 500);
+    assert!(whole.peak_bytes >= sum.peak_bytes, "{whole} vs {sum}");
+    drop(kept);
+}
+
+#[test]
+fn a_scope_measured_whole_equals_the_sum_of_its_steps() {
+    let mut steps = [Stats::default(); 4];
+    let (kept, whole) = measure(|| {
+        let mut kept: Vec<Vec<u8>> = Vec::with_capacity(4);
+        for (i, step) in steps.iter_mut().enumerate() {
+            let (v, s) = measure(|| {
+                drop(black_box(vec![1u8; 1000]));
+                black_box(vec![2u8; 10 * (i + 1)])
+            });
+            kept.push(v);
+            *step = s;
+        }
+        kept
+    });
+    // The outer scope also counts the `Vec::with_capacity(4)` of `kept`.
+    let outer_only = Stats {
+        allocs: 1,
+        bytes_allocated: 4 * 24,
+        peak_bytes: 4 * 24,
+        ..Stats::default()
+    };
+    assert_eq!(whole, outer_only + steps.iter().sum::<Stats>());
+    // Subtraction keeps the left side's peak: the rest's cannot be known.
+    let steps_sum: Stats = steps.into_iter().sum();
+    assert_eq!(
+        whole - outer_only,
+        Stats {
+            peak_bytes: whole.peak_bytes,
+            ..steps_sum
+        }
+    );
+    assert_eq!(
+        steps_sum.peak_bytes,
+        60 + 1000,
+        "the last step's churn on 60 kept"
+    );
+    let mut acc = whole;
+    acc -= outer_only;
+    acc += Stats::default();
+    assert_eq!(acc.net_bytes(), 10 + 20 + 30 + 40);
+    drop(kept);
+}
+
+#[test]
+#[allow(deprecated)]
+fn the_deprecated_budget_scope_name_still_compiles_and_compares() {
+    let per = per_op(10, |i| vec![i; 1]);
+    let over = Budget::new().max_allocs(0).check(&per).unwrap_err();
+    assert_eq!(over.scope, Scope::PerOp(10));
 }
 
 #[test]

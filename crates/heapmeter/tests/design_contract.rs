@@ -27,7 +27,11 @@ fn contract_compiles_and_holds() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!((stats.allocs, net, value.len()), (1, 100, 100));
 
     let (_value, process): (Vec<u8>, Stats) = heapmeter::measure_process(work);
-    assert!(process.allocs >= 1);
+    // One test in this file: nothing else allocates 100 bytes meanwhile.
+    assert!(
+        process.allocs >= 1 && process.bytes_allocated >= 100,
+        "{process}"
+    );
 
     let per: heapmeter::PerOp = heapmeter::per_op(1_000, work_i);
     heapmeter::Budget::new()
@@ -37,10 +41,6 @@ fn contract_compiles_and_holds() -> Result<(), Box<dyn std::error::Error>> {
 
     let report = heapmeter::LeakDetector::new().run(work_i);
     let verdict: heapmeter::Verdict = report.verdict;
-    assert!(matches!(
-        verdict,
-        heapmeter::Verdict::Clean | heapmeter::Verdict::Churn | heapmeter::Verdict::Leak
-    ));
     assert_eq!(verdict, heapmeter::Verdict::Clean);
     let _: f64 = report.retained_bytes_per_op;
     let _: f64 = report.allocated_bytes_per_op;

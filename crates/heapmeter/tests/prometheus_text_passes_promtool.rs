@@ -1,0 +1,93 @@
+//! The metrics text names every contracted metric, holds exactly what was
+//! recorded, and passes `promtool check metrics` (skipped, loudly, when
+//! promtool is not installed).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use heapmeter::prometheus::Metrics;
+
+#[global_allocator]
+static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
+    heapmeter::CountingAlloc::new(std::alloc::System);
+
+/// Runs `promtool check metrics` on `text`: `None` if promtool is absent,
+/// else its exit status and output.
+pub fn promtool_check(text: &str) -> Option<(bool, String)> {
+    let mut child = match Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => panic!("promtool: {e}"),
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write to promtool");
+    let out = child.wait_with_output().expect("promtool ran");
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    Some((out.status.success(), said))
+}
+
+#[test]
+fn metrics_text_holds_what_was_recorded_and_passes_promtool() {
+    let metrics = Metrics::new();
+    let kept: Vec<Vec<u8>> = (0..3)
+        .map(|i| {
+            let (v, stats) = heapmeter::measure(|| {
+                drop(std::hint::black_box(vec![0u8; 1000]));
+                std::hint::black_box(vec![1u8; 100 * (i + 1)])
+            });
+            metrics.record("/payments", &stats);
+            v
+        })
+        .collect();
+    let ((), freeing) = heapmeter::measure(|| drop(std::hint::black_box(vec![0u8; 10])));
+    metrics.record("/healthz", &freeing);
+    let text = metrics.render();
+
+    for name in [
+        "heapmeter_live_bytes",
+        "heapmeter_allocations_total",
+        "heapmeter_deallocations_total",
+        "heapmeter_allocated_bytes_total",
+        "heapmeter_deallocated_bytes_total",
+        "process_resident_memory_bytes",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("{name} "))),
+            "{name} missing from:\n{text}"
+        );
+    }
+    for line in [
+        "heapmeter_requests_total{route=\"/payments\"} 3",
+        "heapmeter_request_allocations_count{route=\"/payments\"} 3",
+        "heapmeter_request_allocations_sum{route=\"/payments\"} 6.0",
+        // 3 × 1000 churned + 100 + 200 + 300 kept.
+        "heapmeter_request_allocated_bytes_sum{route=\"/payments\"} 3600.0",
+        "heapmeter_request_retained_bytes_sum{route=\"/payments\"} 600.0",
+        "heapmeter_request_retained_bytes_bucket{le=\"0.0\",route=\"/healthz\"} 1",
+        "heapmeter_requests_total{route=\"/healthz\"} 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line:?} missing from:\n{text}"
+        );
+    }
+    drop(kept);
+
+    match promtool_check(&text) {
+        None => {
+            eprintln!("SKIPPED: promtool not found (apt-get install prometheus); text not linted")
+        }
+        Some((ok, said)) => assert!(ok, "promtool check metrics failed:\n{said}\n{text}"),
+    }
+}
