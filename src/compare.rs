@@ -21,11 +21,11 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fraudcheck::{build, data, Env, FraudCheck, ManualClock, Payment, Variant};
+use fraudcheck::{build, Env, FraudCheck, ManualClock, Payment, Variant};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::replay::RISKY_SHARE;
+use crate::workload::{Workload, SHORT_POOL};
 
 /// Warm-up requests of the leak detector.
 pub const LEAK_WARMUP: u64 = 20;
@@ -95,15 +95,13 @@ pub fn run(config: &CompareConfig, progress: &dyn Fn(Variant)) -> Result<Vec<Com
     if config.requests == 0 {
         return Err(Error::Zero { what: "--requests" });
     }
-    let ids = data::risky_user_ids(config.users, config.seed);
-    let pool = data::payments(4_096, config.seed, &ids, RISKY_SHARE);
-    drop(ids);
+    let workload = Workload::new(config.users, config.seed, SHORT_POOL);
     config
         .variants
         .iter()
         .map(|&v| {
             progress(v);
-            compare_variant(config, v, &pool)
+            compare_variant(config, v, &workload)
         })
         .collect()
 }
@@ -111,14 +109,14 @@ pub fn run(config: &CompareConfig, progress: &dyn Fn(Variant)) -> Result<Vec<Com
 fn compare_variant(
     config: &CompareConfig,
     variant: Variant,
-    pool: &[Payment],
+    workload: &Workload,
 ) -> Result<CompareRow> {
     let env = Env::with_clock(config.users, config.seed, Arc::new(ManualClock::new()));
     let fail = |source| Error::Check {
         variant: variant.name(),
         source,
     };
-    let payment = |i: u64| &pool[i as usize % pool.len()];
+    let payment = |i: u64| workload.payment(i);
     // The first request fills the cache; any error is a real failure here
     // (nothing is injected), so report it instead of measuring error paths.
     build(variant, &env).is_risky(payment(0)).map_err(fail)?;

@@ -16,11 +16,11 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use fraudcheck::{build, data, Env, ManualClock, Variant};
+use fraudcheck::{build, Env, ManualClock, Variant};
 
 use crate::alloc::ProfilingSwitch;
 use crate::error::{Error, Result};
-use crate::replay::RISKY_SHARE;
+use crate::workload::{Workload, SHORT_POOL};
 
 /// dhat's viewer, which opens the JSON file in the browser.
 pub const DH_VIEW: &str = "https://nnethercote.github.io/dh_view/dh_view.html";
@@ -85,21 +85,15 @@ pub fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         source,
     })?;
     let env = Env::with_clock(config.users, config.seed, Arc::new(ManualClock::new()));
-    let ids = env.store.active_ids();
-    let pool = data::payments(
-        (config.requests as usize).min(4_096),
-        config.seed,
-        &ids,
-        RISKY_SHARE,
-    );
+    let pool = (config.requests as usize).min(SHORT_POOL);
+    let workload = Workload::new(config.users, config.seed, pool);
 
     ProfilingSwitch::turn_on();
     let profiler = dhat::Profiler::builder().file_name(&config.out).build();
     let check = build(config.variant, &env);
     let mut errors = 0;
     for i in 0..config.requests {
-        let payment = &pool[i as usize % pool.len()];
-        if black_box(check.is_risky(payment)).is_err() {
+        if black_box(check.is_risky(workload.payment(i))).is_err() {
             errors += 1;
         }
     }

@@ -1,0 +1,215 @@
+//! The command line's arguments (clap), and the configuration each
+//! command's arguments stand for.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use fraudcheck::Variant;
+
+use super::values::{
+    any_duration, any_size, positive_duration, positive_f64, positive_size, positive_u32,
+    positive_u64, positive_usize, variant,
+};
+use crate::compare::CompareConfig;
+use crate::profile::ProfileConfig;
+use crate::render::help;
+use crate::replay::ReplayConfig;
+
+/// Replay, compare and profile the fraud-check memory incident with exact
+/// allocation counts.
+#[derive(Debug, Parser)]
+#[command(name = "heaplab", version, propagate_version = true)]
+#[command(after_help = help::variants())]
+pub struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Replay the incident's traffic in virtual time: pods, memory limit,
+    /// OOMKills, the cache stampede.
+    #[command(after_help = help::replay())]
+    Replay(ReplayArgs),
+    /// Compare the variants on a warm cache: allocations, bytes and
+    /// retained bytes per request, leak verdict, time per request.
+    #[command(after_help = help::compare())]
+    Compare(CompareArgs),
+    /// Run one variant under dhat's heap profiler and write dhat-heap.json.
+    #[command(after_help = help::PROFILE_LEGEND)]
+    Profile(ProfileArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// Variants to replay, repeated or comma-separated [default: all]
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = variant,
+          help = help::variant_flag("Variants to replay, repeated or comma-separated [default: all]"))]
+    variant: Vec<Variant>,
+    /// Pods behind the round-robin balancer
+    #[arg(long, value_name = "N", default_value = "4", value_parser = positive_u32, allow_hyphen_values = true)]
+    pods: u32,
+    /// Requests per second, all pods together
+    #[arg(long, value_name = "N", default_value = "100", value_parser = positive_f64, allow_hyphen_values = true)]
+    rps: f64,
+    /// Simulated time (4h, 90m, 30s, 1h30m, or plain seconds)
+    #[arg(long, value_name = "DURATION", default_value = "4h", value_parser = positive_duration, allow_hyphen_values = true)]
+    duration: Duration,
+    /// Memory limit per pod (1GiB, 512MiB, or bytes); a pod above it is
+    /// OOMKilled
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = positive_size, allow_hyphen_values = true)]
+    limit: u64,
+    /// Risky users in the store (the cached JSON list is about 13 bytes per
+    /// user)
+    #[arg(long, value_name = "N", default_value = "1000", value_parser = positive_usize, allow_hyphen_values = true)]
+    users: usize,
+    /// Cache TTL: SETEX expiry and in-process refresh interval
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = positive_duration, allow_hyphen_values = true)]
+    ttl: Duration,
+    /// Time a store query takes on the virtual clock. While it runs the key
+    /// stays missing, so every request that arrives in that window misses
+    /// too: this is what makes the stampede visible (at 100 req/s, 200ms
+    /// lets about 20 requests in; 0 hides it)
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = any_duration, allow_hyphen_values = true)]
+    store_latency: Duration,
+    /// Memory of the rest of the service per pod, not simulated (runtime,
+    /// libraries, other caches)
+    #[arg(long, value_name = "SIZE", default_value = "128MiB", value_parser = any_size, allow_hyphen_values = true)]
+    baseline: u64,
+    /// Seed of the risky-user ids and the payments
+    #[arg(long, value_name = "N", default_value = "42")]
+    seed: u64,
+    /// Also write the memory graphs as SVG to FILE
+    #[arg(long, value_name = "FILE")]
+    pub(crate) svg: Option<PathBuf>,
+    /// Print JSON (an array, one object per variant with the table's figures
+    /// and the memory series) instead of the table and graphs
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Worker threads; variants run in parallel [default: one per variant,
+    /// the OS sharing the cores]
+    #[arg(long, value_name = "N", value_parser = positive_usize, allow_hyphen_values = true)]
+    threads: Option<usize>,
+}
+
+impl ReplayArgs {
+    /// The replay these arguments ask for.
+    pub(crate) fn config(&self) -> ReplayConfig {
+        ReplayConfig {
+            variants: selected(&self.variant),
+            pods: self.pods,
+            rps: self.rps,
+            duration: self.duration,
+            limit: self.limit,
+            users: self.users,
+            ttl: self.ttl,
+            store_latency: self.store_latency,
+            baseline: self.baseline,
+            seed: self.seed,
+            threads: self.threads.unwrap_or(0),
+            ..ReplayConfig::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// Variants to compare, repeated or comma-separated [default: all]
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = variant,
+          help = help::variant_flag("Variants to compare, repeated or comma-separated [default: all]"))]
+    variant: Vec<Variant>,
+    /// Risky users in the store
+    #[arg(long, value_name = "N", default_value = "10000", value_parser = positive_usize, allow_hyphen_values = true)]
+    users: usize,
+    /// Requests measured per variant for the per-request means
+    #[arg(long, value_name = "N", default_value = "1000", value_parser = positive_u64, allow_hyphen_values = true)]
+    requests: u64,
+    /// Seed of the risky-user ids and the payments
+    #[arg(long, value_name = "N", default_value = "42")]
+    seed: u64,
+    /// Print exactly a JSON array, one object per variant
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+impl CompareArgs {
+    /// The comparison these arguments ask for.
+    pub(crate) fn config(&self) -> CompareConfig {
+        CompareConfig {
+            variants: selected(&self.variant),
+            users: self.users,
+            requests: self.requests,
+            seed: self.seed,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProfileArgs {
+    /// The variant to profile
+    #[arg(long, value_name = "NAME", value_parser = variant,
+          help = help::variant_flag("The variant to profile"))]
+    variant: Variant,
+    /// Requests to run under the profiler
+    #[arg(long, value_name = "N", default_value = "1000", value_parser = positive_u64, allow_hyphen_values = true)]
+    requests: u64,
+    /// Risky users in the store
+    #[arg(long, value_name = "N", default_value = "1000", value_parser = positive_usize, allow_hyphen_values = true)]
+    users: usize,
+    /// Seed of the risky-user ids and the payments
+    #[arg(long, value_name = "N", default_value = "42")]
+    seed: u64,
+    /// The dhat profile to write
+    #[arg(long, value_name = "FILE", default_value = "dhat-heap.json")]
+    out: PathBuf,
+}
+
+impl ProfileArgs {
+    /// The profile these arguments ask for.
+    pub(crate) fn config(&self) -> ProfileConfig {
+        ProfileConfig {
+            variant: self.variant,
+            requests: self.requests,
+            users: self.users,
+            seed: self.seed,
+            out: self.out.clone(),
+        }
+    }
+}
+
+/// The variants asked for, in the catalogue's order, each once; all if none.
+fn selected(asked: &[Variant]) -> Vec<Variant> {
+    Variant::ALL
+        .into_iter()
+        .filter(|v| asked.is_empty() || asked.contains(v))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_arguments_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn variants_come_in_catalogue_order_once_each_and_all_when_none_is_named() {
+        let v = Variant::ALL;
+        assert_eq!(selected(&[v[2], v[0], v[2]]), vec![v[0], v[2]]);
+        assert_eq!(selected(&[]), v.to_vec());
+    }
+
+    #[test]
+    fn the_default_replay_is_the_incident() {
+        let cli = Cli::try_parse_from(["heaplab", "replay"]).expect("parses");
+        let Command::Replay(args) = cli.command else {
+            panic!("not a replay: {cli:?}");
+        };
+        assert_eq!(args.config(), ReplayConfig::default());
+    }
+}

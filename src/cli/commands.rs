@@ -1,0 +1,74 @@
+//! What each subcommand does: build its configuration, run it with a
+//! progress bar, hand the result to the renderer, print.
+
+use std::time::Instant;
+
+use super::args::{Cli, Command, CompareArgs, ProfileArgs, ReplayArgs};
+use super::output::{print, progress_bar};
+use crate::error::{Error, Result};
+use crate::{compare, profile, render, replay};
+
+/// Runs the parsed command.
+pub(crate) fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Replay(args) => run_replay(&args),
+        Command::Compare(args) => run_compare(&args),
+        Command::Profile(args) => run_profile(&args),
+    }
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::Stdout(e.into())
+}
+
+fn run_replay(args: &ReplayArgs) -> Result<()> {
+    let config = args.config();
+    config.validate()?;
+    if let Some(path) = &args.svg {
+        // Fail before minutes of work, not after.
+        std::fs::File::create(path).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let total = config.requests() * config.variants.len() as u64;
+    let bar = progress_bar(total, "replaying");
+    let started = Instant::now();
+    let reports = replay::run(&config, &|n| bar.inc(n))?;
+    bar.finish_and_clear();
+    let wall = started.elapsed();
+    if let Some(path) = &args.svg {
+        render::write_svg(path, &config, &reports)?;
+    }
+    if args.json {
+        return print(&render::json::replay(&config, &reports).map_err(json_error)?);
+    }
+    let mut out = render::replay_table(&config, &reports);
+    out += "\n";
+    for report in &reports {
+        out += &render::memory_chart(&config, report, 64, 9);
+        out += "\n";
+    }
+    out += &render::replay_footer(total, wall, args.svg.as_deref());
+    print(&out)
+}
+
+fn run_compare(args: &CompareArgs) -> Result<()> {
+    let config = args.config();
+    let bar = progress_bar(config.variants.len() as u64, "comparing");
+    let rows = compare::run(&config, &|v| {
+        bar.set_message(format!("comparing {v}"));
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
+    if args.json {
+        return print(&render::json::compare(&rows).map_err(json_error)?);
+    }
+    print(&(render::compare_title(&config) + &render::compare_table(&rows)))
+}
+
+fn run_profile(args: &ProfileArgs) -> Result<()> {
+    let config = args.config();
+    let report = profile::run(&config)?;
+    print(&render::profile_report(&config, &report))
+}

@@ -1,0 +1,141 @@
+//! The pods behind the balancer: each its own check object, its memory,
+//! and the OOMKill that restarts it cold.
+
+use std::time::Duration;
+
+use fraudcheck::{build, Env, FraudCheck, Variant};
+use heapmeter::Stats;
+
+use super::ReplayConfig;
+
+/// One pod: its check object and its accounting.
+#[derive(Debug)]
+pub(crate) struct Pod {
+    check: Option<Box<dyn FraudCheck>>,
+    /// Net heap bytes of the check since the pod (re)started.
+    heap: i64,
+    /// Highest heap in the current series slice.
+    slice_peak: i64,
+    /// OOMKills of this pod.
+    pub(crate) restarts: u64,
+    /// Bytes freed by dropping the checks of killed pods.
+    pub(crate) freed_on_kill: u64,
+}
+
+impl Pod {
+    fn start(variant: Variant, env: &Env) -> Pod {
+        let (check, s) = heapmeter::measure(|| build(variant, env));
+        Pod {
+            check: Some(check),
+            heap: s.net_bytes(),
+            slice_peak: s.net_bytes(),
+            restarts: 0,
+            freed_on_kill: 0,
+        }
+    }
+
+    /// OOMKilled: drop the check (its state is freed), start a new one.
+    fn restart(&mut self, variant: Variant, env: &Env) {
+        let old = self.check.take();
+        let ((), freed) = heapmeter::measure(|| drop(old));
+        // NOTE: what is left after the drop is cache values this pod wrote
+        // and other pods freed (or the reverse); a new process starts from
+        // its baseline, so the pod's account starts over.
+        self.freed_on_kill += freed.bytes_deallocated;
+        let (check, built) = heapmeter::measure(|| build(variant, env));
+        self.check = Some(check);
+        self.heap = built.net_bytes();
+        self.restarts += 1;
+    }
+}
+
+/// The pods of one variant, round robin, with their memory accounting.
+#[derive(Debug)]
+pub(crate) struct Fleet {
+    variant: Variant,
+    pods: Vec<Pod>,
+    baseline: i64,
+    limit: i64,
+    /// Highest heap any pod reached.
+    peak: i64,
+    /// Virtual time of the first OOMKill.
+    pub(crate) first_kill: Option<Duration>,
+    /// OOMKills since the last [`Fleet::close_slice`].
+    slice_kills: u64,
+}
+
+impl Fleet {
+    /// `config.pods` pods of `variant`, each with its check built cold.
+    pub(crate) fn start(config: &ReplayConfig, variant: Variant, env: &Env) -> Fleet {
+        let pods: Vec<Pod> = (0..config.pods).map(|_| Pod::start(variant, env)).collect();
+        Fleet {
+            variant,
+            peak: pods.iter().map(|p| p.heap).max().unwrap_or(0),
+            pods,
+            baseline: config.baseline as i64,
+            limit: config.limit as i64,
+            first_kill: None,
+            slice_kills: 0,
+        }
+    }
+
+    /// The pod that request `k` is routed to.
+    pub(crate) fn route(&self, k: u64) -> usize {
+        k as usize % self.pods.len()
+    }
+
+    /// The check object of pod `p`.
+    pub(crate) fn check(&self, p: usize) -> &dyn FraudCheck {
+        self.pods[p]
+            .check
+            .as_deref()
+            .expect("a running pod has a check")
+    }
+
+    /// Books a request of pod `p` that arrived at `t` and allocated `s`;
+    /// OOMKills and restarts the pod if its memory passed the limit.
+    pub(crate) fn account(&mut self, p: usize, s: &Stats, t: Duration, env: &Env) {
+        let pod = &mut self.pods[p];
+        let high = pod.heap + s.peak_bytes as i64;
+        pod.heap += s.net_bytes();
+        let high = high.max(pod.heap);
+        pod.slice_peak = pod.slice_peak.max(high);
+        self.peak = self.peak.max(high);
+        if self.baseline + high > self.limit {
+            self.first_kill.get_or_insert(t);
+            self.slice_kills += 1;
+            pod.restart(self.variant, env);
+        }
+    }
+
+    /// Memory of a pod whose check holds `heap` bytes, baseline included.
+    fn mem(&self, heap: i64) -> u64 {
+        (self.baseline + heap).max(0) as u64
+    }
+
+    /// Ends a slice of the memory series: each pod's highest memory in it,
+    /// the memory of all pods now, and the OOMKills in it.
+    pub(crate) fn close_slice(&mut self) -> (Vec<u64>, u64, u64) {
+        let peaks = self.pods.iter().map(|p| self.mem(p.slice_peak)).collect();
+        let total = self.pods.iter().map(|p| self.mem(p.heap)).sum();
+        for p in &mut self.pods {
+            p.slice_peak = p.heap;
+        }
+        (peaks, total, std::mem::take(&mut self.slice_kills))
+    }
+
+    /// Highest memory any pod reached, baseline included.
+    pub(crate) fn peak_bytes(&self) -> u64 {
+        self.mem(self.peak)
+    }
+
+    /// Each pod's memory now, baseline included.
+    pub(crate) fn end_bytes(&self) -> Vec<u64> {
+        self.pods.iter().map(|p| self.mem(p.heap)).collect()
+    }
+
+    /// The pods.
+    pub(crate) fn pods(&self) -> &[Pod] {
+        &self.pods
+    }
+}
