@@ -146,7 +146,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
 pub fn soak(args: &SoakArgs) -> Result<Vec<SoakReport>> {
     let rt = runtime()?;
     let mut config = SoakConfig::new(args.rps, args.duration);
-    config.rule = crate::growth::GrowthRule::compressed(args.compress);
+    config.rule = crate::growth::compressed(args.compress);
     if let Some(url) = &args.url {
         if args.faults {
             return Err(StagingError::Config(

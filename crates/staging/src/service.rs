@@ -216,10 +216,7 @@ fn failed(app: &App, e: &CheckError) -> Response {
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, crate::metrics::METRICS_CONTENT_TYPE)],
         app.metrics.render(),
     )
         .into_response()

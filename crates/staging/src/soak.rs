@@ -18,9 +18,9 @@ use heapmeter::Verdict;
 use tokio::sync::mpsc;
 
 use crate::client::HttpClient;
-use crate::growth::{Firing, GrowthRule};
 use crate::metrics::scrape_value;
 use crate::{Result, StagingError};
+use heapmeter::{GrowthMonitor, GrowthRule};
 
 /// How to run a soak.
 #[derive(Clone, Debug)]
@@ -36,7 +36,7 @@ pub struct SoakConfig {
     /// Requests in flight at most; a request scheduled beyond it is counted
     /// as not sent.
     pub max_in_flight: usize,
-    /// The growth alert to evaluate on live bytes.
+    /// The growth alert to evaluate on live bytes (see [`crate::growth`]).
     pub rule: GrowthRule,
     /// Every `risky_every`-th request pays as one of these users (known
     /// risky ids, to see `"risky":true` answers); the others pay as ids no
@@ -56,7 +56,7 @@ impl SoakConfig {
             scrape_every: Duration::from_secs(1),
             timeout: Duration::from_secs(5),
             max_in_flight: 1024,
-            rule: GrowthRule::compressed(10),
+            rule: crate::growth::compressed(10),
             risky_ids: Vec::new(),
             progress: std::io::stderr().is_terminal(),
         }
@@ -159,8 +159,9 @@ pub struct SoakReport {
     pub samples: Vec<MetricSample>,
     /// The growth rule evaluated.
     pub rule: GrowthRule,
-    /// When it fired, if it did.
-    pub firing: Option<Firing>,
+    /// When it first fired, in seconds since the start, with the growth
+    /// rate then, in bytes per second.
+    pub firing: Option<(f64, f64)>,
     /// Leak, churn or clean, from the slope of live bytes over requests;
     /// `None` when the soak was too short to judge (fewer than
     /// [`MIN_JUDGED_SAMPLES`] scrapes after the warm-up).
@@ -371,8 +372,7 @@ pub async fn run(
     }
 
     latencies.sort_unstable();
-    let series: Vec<(f64, f64)> = samples.iter().map(|s| (s.at_secs, s.live_bytes)).collect();
-    let firing = config.rule.first_firing(&series);
+    let firing = first_firing(config.rule, &samples);
     let (verdict, per_request) = judge(&samples);
     Ok(SoakReport {
         label,
@@ -389,6 +389,18 @@ pub async fn run(
         live_bytes_per_request: per_request,
         faults: fault_log,
     })
+}
+
+/// Feeds the scraped live bytes to a [`GrowthMonitor`] in time order.
+fn first_firing(rule: GrowthRule, samples: &[MetricSample]) -> Option<(f64, f64)> {
+    let mut monitor = GrowthMonitor::new(rule);
+    for s in samples {
+        monitor.record(Duration::from_secs_f64(s.at_secs), s.live_bytes as u64);
+        if let Some(at) = monitor.first_fired() {
+            return Some((at.as_secs_f64(), monitor.rate().unwrap_or(0.0)));
+        }
+    }
+    None
 }
 
 fn user_for(i: u64, risky: &[u64]) -> u64 {
@@ -450,7 +462,7 @@ fn judge(samples: &[MetricSample]) -> (Option<Verdict>, f64) {
         .iter()
         .map(|s| (s.requests, s.live_bytes))
         .collect();
-    let per_request = crate::growth::slope(&points);
+    let per_request = slope(&points);
     let allocs = match (samples.get(skip), samples.last()) {
         (Some(a), Some(b)) if b.requests > a.requests => {
             (b.allocations - a.allocations) / (b.requests - a.requests)
@@ -465,6 +477,23 @@ fn judge(samples: &[MetricSample]) -> (Option<Verdict>, f64) {
         Verdict::Clean
     };
     (Some(verdict), per_request)
+}
+
+/// Least-squares slope of `y` over `x` (0 for fewer than two points).
+fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return 0.0;
+    }
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    if sxx == 0.0 {
+        0.0
+    } else {
+        sxy / sxx
+    }
 }
 
 fn progress_bar(config: &SoakConfig, total: u64, label: &str) -> Option<indicatif::ProgressBar> {
@@ -545,21 +574,14 @@ impl fmt::Display for SoakReport {
             write!(f, "{:>4.0}s {:<10}", s.at_secs, mib(s.resident_bytes))?;
         }
         writeln!(f)?;
-        let rule = self.rule.promql("heapmeter_live_bytes");
-        let held = self.rule.for_.as_secs();
+        let rule = crate::growth::promql(&self.rule, "heapmeter_live_bytes");
         match self.firing {
-            Some(fire) => writeln!(
+            Some((at, rate)) => writeln!(
                 f,
-                "  growth alert FIRED at {:.0}s: {rule} for {held}s ({:.2} MB/s; windows compressed {}x)",
-                fire.at_secs,
-                fire.bytes_per_sec / 1e6,
-                self.rule.compression
+                "  growth alert FIRED at {at:.0}s: {rule} ({:.2} MB/s then)",
+                rate / 1e6
             )?,
-            None => writeln!(
-                f,
-                "  growth alert not fired: {rule} for {held}s (windows compressed {}x)",
-                self.rule.compression
-            )?,
+            None => writeln!(f, "  growth alert not fired: {rule}")?,
         }
         match self.verdict {
             Some(v) => write!(
