@@ -51,6 +51,18 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 4096)]
     pub max_body: usize,
+    /// The cache on this Redis (e.g. redis://127.0.0.1:6379/) instead of
+    /// the embedded one
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+    /// The store on this PostgreSQL (e.g.
+    /// postgres://heaplab:heaplab@127.0.0.1:5432/heaplab) instead of the
+    /// embedded one
+    #[arg(long, value_name = "URL")]
+    pub postgres: Option<String>,
+    /// Create and fill the risky_users table before serving (with --postgres)
+    #[arg(long)]
+    pub seed_db: bool,
 }
 
 /// `soak`: an open-loop load at a fixed rate, bounded in time.
@@ -127,13 +139,17 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     let mut config = ServiceConfig::new(args.variant, args.users);
     config.on_failure = args.fail_policy.into();
     config.max_body_bytes = args.max_body;
+    config.redis = args.redis.clone();
+    config.postgres = args.postgres.clone();
+    config.seed_db = args.seed_db;
     runtime()?.block_on(async {
-        let app = Arc::new(App::embedded(&config));
+        let app = Arc::new(App::connect(&config).await?);
         let bound = bind(args.listen, app, config.max_body_bytes).await?;
         eprintln!(
-            "heaplab serve: {} on http://{} (embedded cache and store, {} users); Ctrl-C stops",
+            "heaplab serve: {} on http://{} ({}, {} users); Ctrl-C stops",
             args.variant.name(),
             bound.addr(),
+            config.backends(),
             args.users
         );
         bound.serve(crate::service::shutdown_signal()).await?;

@@ -32,10 +32,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use fraudcheck::{build, CheckError, Env, FailPolicy, FraudCheck, Payment, Variant};
+use fraudcheck::{
+    build, data, CacheBackend, CheckError, Config, Env, FailPolicy, FraudCheck, Payment,
+    StoreBackend, Variant,
+};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+use crate::backends::{BlockingPg, BlockingRedis, PgStore, RedisCache};
 use crate::metrics::{Metrics, Outcome};
 use crate::{Result, StagingError};
 
@@ -68,6 +72,14 @@ pub struct ServiceConfig {
     pub on_failure: OnFailure,
     /// Largest accepted request body, in bytes (default 4 KiB).
     pub max_body_bytes: usize,
+    /// The cache on this Redis (`redis://127.0.0.1:6379/`) instead of the
+    /// embedded one.
+    pub redis: Option<String>,
+    /// The store on this PostgreSQL instead of the embedded one.
+    pub postgres: Option<String>,
+    /// Create `risky_users` on the PostgreSQL and fill it with the `users`
+    /// ids of `seed` before serving.
+    pub seed_db: bool,
 }
 
 impl ServiceConfig {
@@ -79,7 +91,30 @@ impl ServiceConfig {
             seed: 7,
             on_failure: OnFailure::default(),
             max_body_bytes: 4096,
+            redis: None,
+            postgres: None,
+            seed_db: false,
         }
+    }
+
+    /// The risky-user ids the store holds (embedded) or is seeded with.
+    pub fn risky_ids(&self) -> Vec<u64> {
+        data::risky_user_ids(self.users, self.seed)
+    }
+
+    /// "embedded cache and store", "Redis cache, embedded store", …
+    pub fn backends(&self) -> String {
+        let cache = if self.redis.is_some() {
+            "Redis cache"
+        } else {
+            "embedded cache"
+        };
+        let store = if self.postgres.is_some() {
+            "PostgreSQL store"
+        } else {
+            "embedded store"
+        };
+        format!("{cache}, {store}")
     }
 }
 
@@ -92,10 +127,19 @@ pub struct App {
     metrics: Metrics,
 }
 
+fn config_for(on_failure: OnFailure) -> Config {
+    let mut config = Config::default();
+    if let OnFailure::Decide(policy) = on_failure {
+        config.fail_policy = policy;
+    }
+    config
+}
+
 impl App {
-    /// A check of `config.variant` over the embedded cache and store.
+    /// A check of `config.variant` over the embedded cache and store
+    /// (`config.redis` and `config.postgres` are not read).
     pub fn embedded(config: &ServiceConfig) -> App {
-        let env = Env::new(config.users, config.seed);
+        let env = Env::new(config.users, config.seed).with_config(config_for(config.on_failure));
         App {
             check: build(config.variant, &env),
             env,
@@ -104,7 +148,51 @@ impl App {
         }
     }
 
-    /// The environment the check runs on (fault injection, store contents).
+    /// A check of `config.variant` over Redis and PostgreSQL where
+    /// `config` names them, the embedded backends elsewhere; seeds the
+    /// database first when `config.seed_db`. Must run on a multi-thread
+    /// runtime (the checks block on the clients inside `block_in_place`).
+    pub async fn connect(config: &ServiceConfig) -> Result<App> {
+        let env = Env::new(config.users, config.seed).with_config(config_for(config.on_failure));
+        let handle = tokio::runtime::Handle::current();
+        let cache: Arc<dyn CacheBackend> = match &config.redis {
+            Some(url) => {
+                let redis = RedisCache::connect(url).await?;
+                // NOTE: a list left in Redis by an earlier run (another
+                // --users) would be served until it expires: start empty.
+                redis.del(fraudcheck::CACHE_KEY).await?;
+                redis.del(fraudcheck::CACHE_SET_KEY).await?;
+                Arc::new(BlockingRedis::new(redis, handle.clone()))
+            }
+            None => env.cache.clone(),
+        };
+        let store: Arc<dyn StoreBackend> = match &config.postgres {
+            Some(url) => {
+                let pg = PgStore::connect(url).await?;
+                if config.seed_db {
+                    pg.seed(&config.risky_ids()).await?;
+                }
+                Arc::new(BlockingPg::new(pg, handle))
+            }
+            None if config.seed_db => {
+                return Err(StagingError::Config(
+                    "--seed-db needs --postgres URL".into(),
+                ))
+            }
+            None => env.store.clone(),
+        };
+        let dyn_env = Env::with_backends(cache, store, env.clock.clone(), env.config.clone());
+        Ok(App {
+            check: build(config.variant, &dyn_env),
+            env,
+            on_failure: config.on_failure,
+            metrics: Metrics::new(),
+        })
+    }
+
+    /// The embedded environment: fault injection and contents of the
+    /// embedded cache and store (the ones in use unless Redis or
+    /// PostgreSQL were given).
     pub fn env(&self) -> &Env {
         &self.env
     }

@@ -4,9 +4,11 @@
 //! [`CALL_TIMEOUT`], never a hang; both clients reconnect on the next call
 //! after their server comes back.
 
+mod blocking;
 mod postgres;
 mod redis;
 
+pub use self::blocking::{BlockingPg, BlockingRedis};
 pub use self::postgres::PgStore;
 pub use self::redis::RedisCache;
 

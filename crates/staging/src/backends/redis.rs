@@ -82,6 +82,22 @@ impl RedisCache {
         bounded("SISMEMBER", c.sismember(key, member)).await
     }
 
+    /// Replaces `key` with the set of `members` expiring after `ttl`, as
+    /// one atomic round trip: `MULTI; DEL; SADD; EXPIRE; EXEC` (with no
+    /// members, only `DEL`).
+    pub async fn replace_set(&self, key: &str, members: &[u64], ttl: Duration) -> Result<()> {
+        let mut c = self.conn.clone();
+        let mut pipe = redis::pipe();
+        pipe.atomic().del(key).ignore();
+        if !members.is_empty() {
+            pipe.sadd(key, members)
+                .ignore()
+                .expire(key, ttl.as_secs().max(1) as i64)
+                .ignore();
+        }
+        bounded("MULTI/EXEC", pipe.query_async::<()>(&mut c)).await
+    }
+
     /// `DEL key`: whether it existed.
     pub async fn del(&self, key: &str) -> Result<bool> {
         let mut c = self.conn.clone();
