@@ -8,6 +8,9 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use fraudcheck::{FailPolicy, Variant};
 
+use std::sync::Mutex;
+
+use crate::servers::{OwnPostgres, OwnRedis};
 use crate::service::{bind, App, OnFailure, ServiceConfig};
 use crate::soak::{self, FaultPlan, FaultStep, SoakConfig, SoakReport};
 use crate::{Result, StagingError};
@@ -82,9 +85,16 @@ pub struct SoakArgs {
     /// one (e.g. 127.0.0.1:8080)
     #[arg(long, value_name = "ADDR")]
     pub url: Option<String>,
-    /// Take the cache and the store down for the middle third of the soak
+    /// Take the cache and the store away during the soak: the embedded ones
+    /// down for the middle third; with --real, Redis killed at 25 % and
+    /// restarted empty at 55 %, PostgreSQL stopped at 40 % and started at
+    /// 75 % (both gone from 40 % to 55 %, no list anywhere until 75 %)
     #[arg(long)]
     pub faults: bool,
+    /// Run the service over a redis-server and a PostgreSQL cluster the soak
+    /// starts itself on loopback (Debian's packages), seeded with the users
+    #[arg(long)]
+    pub real: bool,
     /// Risky users in the store of the service the soak starts
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub users: usize,
@@ -202,8 +212,19 @@ pub async fn soak_in_process(
     args: &SoakArgs,
     config: &SoakConfig,
 ) -> Result<SoakReport> {
-    let service = ServiceConfig::new(variant, args.users);
-    let app = Arc::new(App::embedded(&service));
+    let mut service = ServiceConfig::new(variant, args.users);
+    let servers = if args.real {
+        let (redis, pg) = tokio::task::block_in_place(|| -> Result<_> {
+            Ok((OwnRedis::start()?, OwnPostgres::start()?))
+        })?;
+        service.redis = Some(redis.url());
+        service.postgres = Some(pg.url());
+        service.seed_db = true;
+        Some((Arc::new(Mutex::new(redis)), Arc::new(Mutex::new(pg))))
+    } else {
+        None
+    };
+    let app = Arc::new(App::connect(&service).await?);
     let bound = bind(
         "127.0.0.1:0".parse().expect("a literal address"),
         app.clone(),
@@ -216,15 +237,16 @@ pub async fn soak_in_process(
         let _ = stopped.await;
     }));
     let mut config = config.clone();
-    config.risky_ids = app.env().store.active_ids().into_iter().take(100).collect();
-    let faults = if args.faults {
-        embedded_faults(&app)
-    } else {
-        Vec::new()
+    config.risky_ids = service.risky_ids().into_iter().take(100).collect();
+    let faults = match (&servers, args.faults) {
+        (_, false) => Vec::new(),
+        (None, true) => embedded_faults(&app),
+        (Some((redis, pg)), true) => real_faults(redis, pg),
     };
     let label = format!(
-        "{} (in-process, embedded cache and store, {} users)",
+        "{} (in-process, {}, {} users)",
         variant.name(),
+        service.backends(),
         args.users
     );
     let report = soak::run(addr, label, &config, faults).await;
@@ -232,30 +254,57 @@ pub async fn soak_in_process(
     server
         .await
         .map_err(|e| StagingError::Soak(format!("the service task failed: {e}")))??;
+    // The servers, if any, stop here, after the service.
+    drop(servers);
     report
+}
+
+fn step(at: f64, what: &str, action: impl FnMut() -> Result<()> + Send + 'static) -> FaultStep {
+    FaultStep {
+        at,
+        what: what.into(),
+        action: Box::new(action),
+    }
 }
 
 fn embedded_faults(app: &Arc<App>) -> FaultPlan {
     let (down, up) = (app.clone(), app.clone());
     vec![
-        FaultStep {
-            at: 1.0 / 3.0,
-            what: "cache and store down".into(),
-            action: Box::new(move || {
-                down.env().cache.fail_next(u32::MAX);
-                down.env().store.fail_next(u32::MAX);
-                Ok(())
-            }),
-        },
-        FaultStep {
-            at: 2.0 / 3.0,
-            what: "cache and store up".into(),
-            action: Box::new(move || {
-                up.env().cache.fail_next(0);
-                up.env().store.fail_next(0);
-                Ok(())
-            }),
-        },
+        step(1.0 / 3.0, "embedded cache and store down", move || {
+            down.env().cache.fault().down();
+            down.env().store.fault().down();
+            Ok(())
+        }),
+        step(2.0 / 3.0, "embedded cache and store up", move || {
+            up.env().cache.fault().up();
+            up.env().store.fault().up();
+            Ok(())
+        }),
+    ]
+}
+
+type Shared<T> = Arc<Mutex<T>>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Only the servers this soak started: Redis crashes; while it is down
+/// PostgreSQL stops too; Redis comes back empty, then PostgreSQL.
+fn real_faults(redis: &Shared<OwnRedis>, pg: &Shared<OwnPostgres>) -> FaultPlan {
+    let (r1, r2, p1, p2) = (redis.clone(), redis.clone(), pg.clone(), pg.clone());
+    vec![
+        step(0.25, "redis-server killed (SIGKILL)", move || {
+            lock(&r1).kill();
+            Ok(())
+        }),
+        step(0.4, "postgres stopped (pg_ctl stop -m fast)", move || {
+            lock(&p1).stop()
+        }),
+        step(0.55, "redis-server restarted (empty)", move || {
+            lock(&r2).restart()
+        }),
+        step(0.75, "postgres started", move || lock(&p2).start_again()),
     ]
 }
 

@@ -19,6 +19,7 @@ pub mod client;
 mod error;
 pub mod growth;
 pub mod metrics;
+pub mod servers;
 pub mod service;
 pub mod soak;
 

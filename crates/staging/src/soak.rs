@@ -168,8 +168,8 @@ pub struct SoakReport {
     pub verdict: Option<Verdict>,
     /// That slope after the first fifth of the soak, in bytes per request.
     pub live_bytes_per_request: f64,
-    /// Fault windows applied, as `(start s, end s, what)`.
-    pub faults: Vec<(f64, f64, String)>,
+    /// Fault steps applied, as `(seconds since the start, what)`.
+    pub faults: Vec<(f64, String)>,
 }
 
 impl SoakReport {
@@ -268,7 +268,6 @@ pub async fn run(
     let start = Instant::now();
     let mut next_scrape = start;
     let mut i = 0u64;
-    let mut open_fault: Option<(f64, String)> = None;
     while i < total || in_flight.load(Ordering::Acquire) > 0 {
         let now = Instant::now();
         let t = now.duration_since(start).as_secs_f64();
@@ -291,13 +290,10 @@ pub async fn run(
         // Faults, if due.
         while let Some(step) = faults.next_if(|s| s.at * config.duration.as_secs_f64() <= t) {
             let mut step = step;
-            (step.action)()?;
-            if let Some((since, what)) = open_fault.take() {
-                fault_log.push((since, t, what));
-            }
-            if !step.what.ends_with(" up") {
-                open_fault = Some((t, step.what));
-            }
+            // Starting and stopping servers blocks: let the runtime move
+            // this worker's other tasks (the requests in flight) elsewhere.
+            tokio::task::block_in_place(|| (step.action)())?;
+            fault_log.push((t, step.what));
         }
         // Collect what finished.
         while let Ok((ending, latency)) = rx.try_recv() {
@@ -359,9 +355,6 @@ pub async fn run(
         }
     }
     let end = start.elapsed().as_secs_f64();
-    if let Some((since, what)) = open_fault.take() {
-        fault_log.push((since, end, what));
-    }
     if let Ok(r) = scraper.get("/metrics").await {
         if let Some(s) = MetricSample::parse(&r.text(), end) {
             samples.push(s);
@@ -556,8 +549,13 @@ impl fmt::Display for SoakReport {
             f,
             "  per request  {allocs:.1} allocations, {bytes:.0} B allocated, {retained:.0} B retained (the check, from /metrics)"
         )?;
-        for (from, to, what) in &self.faults {
-            writeln!(f, "  fault        {what} from {from:.0}s to {to:.0}s")?;
+        if !self.faults.is_empty() {
+            let steps: Vec<String> = self
+                .faults
+                .iter()
+                .map(|(t, what)| format!("{t:.0}s {what}"))
+                .collect();
+            writeln!(f, "  faults       {}", steps.join("; "))?;
         }
         let n = self.samples.len();
         let picks: Vec<&MetricSample> = if n <= 7 {

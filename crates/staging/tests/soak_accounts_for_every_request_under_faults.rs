@@ -20,6 +20,7 @@ fn args(variant: Variant) -> SoakArgs {
         duration: Duration::from_secs(3),
         url: None,
         faults: true,
+        real: false,
         users: 1000,
         compress: 10,
     }
@@ -38,7 +39,7 @@ async fn faults_are_answered_and_counted() {
     assert!(r.tally.accounted(), "{:?}", r.tally);
     assert_eq!(r.tally.checked, 300, "{:?}", r.tally);
     assert_eq!(r.tally.risky, 30);
-    assert_eq!(r.faults.len(), 1);
+    assert_eq!(r.faults.len(), 2);
 
     let r = soak_in_process(Variant::Naive, &args(Variant::Naive), &config)
         .await
