@@ -11,7 +11,7 @@ use fraudcheck::{FailPolicy, Variant};
 use std::sync::Mutex;
 
 use crate::servers::{OwnPostgres, OwnRedis};
-use crate::service::{bind, App, OnFailure, ServiceConfig};
+use crate::service::{bind, App, OnFailure, Running, ServiceConfig};
 use crate::soak::{self, FaultPlan, FaultStep, SoakConfig, SoakReport};
 use crate::{Result, StagingError};
 
@@ -225,17 +225,8 @@ pub async fn soak_in_process(
         None
     };
     let app = Arc::new(App::connect(&service).await?);
-    let bound = bind(
-        "127.0.0.1:0".parse().expect("a literal address"),
-        app.clone(),
-        service.max_body_bytes,
-    )
-    .await?;
-    let addr = bound.addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(bound.serve(async {
-        let _ = stopped.await;
-    }));
+    let running = Running::start(app.clone(), service.max_body_bytes).await?;
+    let addr = running.addr();
     let mut config = config.clone();
     config.risky_ids = service.risky_ids().into_iter().take(100).collect();
     let faults = match (&servers, args.faults) {
@@ -250,10 +241,7 @@ pub async fn soak_in_process(
         args.users
     );
     let report = soak::run(addr, label, &config, faults).await;
-    let _ = stop.send(());
-    server
-        .await
-        .map_err(|e| StagingError::Soak(format!("the service task failed: {e}")))??;
+    running.stop().await?;
     // The servers, if any, stop here, after the service.
     drop(servers);
     report

@@ -104,6 +104,9 @@ impl ServiceConfig {
 
     /// "embedded cache and store", "Redis cache, embedded store", …
     pub fn backends(&self) -> String {
+        if self.redis.is_none() && self.postgres.is_none() {
+            return "embedded cache and store".into();
+        }
         let cache = if self.redis.is_some() {
             "Redis cache"
         } else {
@@ -339,6 +342,41 @@ impl Bound {
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| StagingError::io("serving", e))
+    }
+}
+
+/// A service serving on a task of the current runtime, until [`stop`](Running::stop).
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl Running {
+    /// Binds a free port on 127.0.0.1 and serves `app` on a new task.
+    pub async fn start(app: Arc<App>, max_body_bytes: usize) -> Result<Running> {
+        let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        let bound = bind(listen, app, max_body_bytes).await?;
+        let addr = bound.addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(bound.serve(async {
+            let _ = stopped.await;
+        }));
+        Ok(Running { addr, stop, task })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, answers the requests in flight, and returns.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.stop.send(());
+        self.task
+            .await
+            .map_err(|e| StagingError::Soak(format!("the service task failed: {e}")))?
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use fraudcheck::Variant;
 use heaplab_staging::client::HttpClient;
-use heaplab_staging::service::{bind, App, ServiceConfig};
+use heaplab_staging::service::{App, Running, ServiceConfig};
 
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
@@ -19,20 +19,13 @@ static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
 async fn metrics_pass_promtool() {
     let config = ServiceConfig::new(Variant::TtlRefresh, 100);
     let app = Arc::new(App::embedded(&config));
-    let bound = bind("127.0.0.1:0".parse().unwrap(), app, config.max_body_bytes)
-        .await
-        .unwrap();
-    let mut client = HttpClient::new(bound.addr(), Duration::from_secs(5));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(bound.serve(async {
-        let _ = stopped.await;
-    }));
+    let server = Running::start(app, config.max_body_bytes).await.unwrap();
+    let mut client = HttpClient::new(server.addr(), Duration::from_secs(5));
     for body in [&br#"{"id":1,"user_id":2,"amount_cents":3}"#[..], b"{"] {
         client.post_json("/payments", body).await.unwrap();
     }
     let text = client.get("/metrics").await.unwrap().text();
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    server.stop().await.unwrap();
     for series in [
         "heapmeter_request_allocations_count{route=\"/payments\"} 1",
         "heaplab_payments_total{outcome=\"checked\"} 1",

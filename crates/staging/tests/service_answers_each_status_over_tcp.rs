@@ -8,48 +8,36 @@ use std::time::Duration;
 
 use fraudcheck::{FailPolicy, Variant};
 use heaplab_staging::client::HttpClient;
-use heaplab_staging::service::{bind, App, OnFailure, ServiceConfig};
-use tokio::sync::oneshot;
+use heaplab_staging::service::{App, OnFailure, Running, ServiceConfig};
 
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
     heapmeter::CountingAlloc::new(std::alloc::System);
 
-struct Running {
+struct Started {
     client: HttpClient,
     app: Arc<App>,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<heaplab_staging::Result<()>>,
+    server: Running,
 }
 
-async fn start(variant: Variant, on_failure: OnFailure) -> Running {
+async fn start(variant: Variant, on_failure: OnFailure) -> Started {
     let mut config = ServiceConfig::new(variant, 100);
     config.on_failure = on_failure;
     let app = Arc::new(App::embedded(&config));
-    let bound = bind(
-        "127.0.0.1:0".parse().unwrap(),
-        app.clone(),
-        config.max_body_bytes,
-    )
-    .await
-    .unwrap();
-    let client = HttpClient::new(bound.addr(), Duration::from_secs(5));
-    let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(bound.serve(async {
-        let _ = stopped.await;
-    }));
-    Running {
+    let server = Running::start(app.clone(), config.max_body_bytes)
+        .await
+        .unwrap();
+    let client = HttpClient::new(server.addr(), Duration::from_secs(5));
+    Started {
         client,
         app,
-        stop,
-        task,
+        server,
     }
 }
 
-impl Running {
+impl Started {
     async fn stop(self) {
-        self.stop.send(()).unwrap();
-        self.task.await.unwrap().unwrap();
+        self.server.stop().await.unwrap();
     }
 }
 

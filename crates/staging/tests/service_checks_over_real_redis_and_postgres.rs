@@ -10,7 +10,7 @@ use std::time::Duration;
 use fraudcheck::Variant;
 use heaplab_staging::backends::{test_postgres_url, test_redis_url, PgStore, RedisCache};
 use heaplab_staging::client::HttpClient;
-use heaplab_staging::service::{bind, App, ServiceConfig};
+use heaplab_staging::service::{App, Running, ServiceConfig};
 
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
@@ -37,14 +37,8 @@ async fn answers_over_real_backends() {
         config.seed_db = true;
         let risky = config.risky_ids()[17];
         let app = Arc::new(App::connect(&config).await.unwrap());
-        let bound = bind("127.0.0.1:0".parse().unwrap(), app, config.max_body_bytes)
-            .await
-            .unwrap();
-        let mut client = HttpClient::new(bound.addr(), Duration::from_secs(5));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(bound.serve(async {
-            let _ = stopped.await;
-        }));
+        let server = Running::start(app, config.max_body_bytes).await.unwrap();
+        let mut client = HttpClient::new(server.addr(), Duration::from_secs(5));
         for (user, want) in [(risky, true), (5, false), (risky, true)] {
             let body = format!(r#"{{"id":1,"user_id":{user},"amount_cents":3}}"#);
             let r = client
@@ -60,7 +54,6 @@ async fn answers_over_real_backends() {
         let cached = redis.get(fraudcheck::CACHE_KEY).await.unwrap().unwrap();
         let ids: Vec<u64> = serde_json::from_slice(&cached).unwrap();
         assert_eq!(ids.len(), 200, "{variant:?}");
-        stop.send(()).unwrap();
-        server.await.unwrap().unwrap();
+        server.stop().await.unwrap();
     }
 }

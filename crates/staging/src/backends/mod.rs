@@ -12,7 +12,11 @@ pub use self::blocking::{BlockingPg, BlockingRedis};
 pub use self::postgres::PgStore;
 pub use self::redis::RedisCache;
 
+use std::fmt::Display;
+use std::future::Future;
 use std::time::Duration;
+
+use crate::{Result, StagingError};
 
 /// Longest any single backend call may take.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(1);
@@ -28,4 +32,18 @@ pub fn test_redis_url() -> String {
 pub fn test_postgres_url() -> String {
     std::env::var("HEAPLAB_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://heaplab:heaplab@127.0.0.1:5432/heaplab".into())
+}
+
+/// Awaits `f` for at most [`CALL_TIMEOUT`]; its error or the timeout becomes
+/// the backend's error (`wrap`: [`StagingError::Redis`] or
+/// [`StagingError::Postgres`]).
+async fn bounded<T, E: Display>(
+    wrap: fn(String) -> StagingError,
+    what: &str,
+    f: impl Future<Output = std::result::Result<T, E>>,
+) -> Result<T> {
+    match tokio::time::timeout(CALL_TIMEOUT, f).await {
+        Ok(r) => r.map_err(|e| wrap(e.to_string())),
+        Err(_) => Err(wrap(format!("{what}: no answer within {CALL_TIMEOUT:?}"))),
+    }
 }

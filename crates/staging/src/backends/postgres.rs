@@ -3,7 +3,7 @@
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls};
 
-use super::CALL_TIMEOUT;
+use super::bounded;
 use crate::{Result, StagingError};
 
 /// The incident's query.
@@ -19,18 +19,6 @@ pub struct PgStore {
 
 fn err(e: impl std::fmt::Display) -> StagingError {
     StagingError::Postgres(e.to_string())
-}
-
-async fn bounded<T, E: std::fmt::Display>(
-    what: &str,
-    f: impl std::future::Future<Output = std::result::Result<T, E>>,
-) -> Result<T> {
-    match tokio::time::timeout(CALL_TIMEOUT, f).await {
-        Ok(r) => r.map_err(err),
-        Err(_) => Err(StagingError::Postgres(format!(
-            "{what}: no answer within {CALL_TIMEOUT:?}"
-        ))),
-    }
 }
 
 impl PgStore {
@@ -59,8 +47,12 @@ impl PgStore {
     }
 
     async fn open(&self) -> Result<Client> {
-        let (client, connection) =
-            bounded("connect", tokio_postgres::connect(&self.url, NoTls)).await?;
+        let (client, connection) = bounded(
+            StagingError::Postgres,
+            "connect",
+            tokio_postgres::connect(&self.url, NoTls),
+        )
+        .await?;
         // The connection task ends when the server or the client goes away.
         tokio::spawn(async move {
             let _ = connection.await;
@@ -86,7 +78,8 @@ impl PgStore {
     /// `SELECT user_id FROM risky_users WHERE active = true`.
     pub async fn query_active(&self) -> Result<Vec<u64>> {
         self.with_client(|c| async move {
-            let rows = bounded("SELECT", c.query(ACTIVE_QUERY, &[])).await?;
+            let rows =
+                bounded(StagingError::Postgres, "SELECT", c.query(ACTIVE_QUERY, &[])).await?;
             let ids = rows
                 .iter()
                 .map(|r| r.try_get::<_, i64>(0).map(|id| id as u64))
@@ -109,8 +102,9 @@ impl PgStore {
             })
             .collect::<Result<_>>()?;
         self.with_client(|mut c| async move {
-            let tx = bounded("BEGIN", c.transaction()).await?;
+            let tx = bounded(StagingError::Postgres, "BEGIN", c.transaction()).await?;
             bounded(
+                StagingError::Postgres,
                 "CREATE TABLE",
                 tx.batch_execute(
                     "CREATE TABLE IF NOT EXISTS risky_users (
@@ -121,6 +115,7 @@ impl PgStore {
             )
             .await?;
             bounded(
+                StagingError::Postgres,
                 "INSERT",
                 tx.execute(
                     "INSERT INTO risky_users (user_id, active) SELECT unnest($1::bigint[]), true",
@@ -128,7 +123,7 @@ impl PgStore {
                 ),
             )
             .await?;
-            bounded("COMMIT", tx.commit()).await?;
+            bounded(StagingError::Postgres, "COMMIT", tx.commit()).await?;
             Ok((c, ()))
         })
         .await

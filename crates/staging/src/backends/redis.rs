@@ -6,7 +6,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
-use super::CALL_TIMEOUT;
+use super::{bounded, CALL_TIMEOUT};
 use crate::{Result, StagingError};
 
 /// A Redis client with the four commands the fraud check uses.
@@ -23,18 +23,6 @@ impl std::fmt::Debug for RedisCache {
 
 fn err(e: impl std::fmt::Display) -> StagingError {
     StagingError::Redis(e.to_string())
-}
-
-async fn bounded<T>(
-    what: &str,
-    f: impl std::future::Future<Output = redis::RedisResult<T>>,
-) -> Result<T> {
-    match tokio::time::timeout(CALL_TIMEOUT, f).await {
-        Ok(r) => r.map_err(err),
-        Err(_) => Err(StagingError::Redis(format!(
-            "{what}: no answer within {CALL_TIMEOUT:?}"
-        ))),
-    }
 }
 
 impl RedisCache {
@@ -54,32 +42,42 @@ impl RedisCache {
             // and the next command tries to reconnect again.
             .set_number_of_retries(1)
             .set_max_delay(100);
-        let conn = bounded("connect", client.get_connection_manager_with_config(config)).await?;
+        let conn = bounded(
+            StagingError::Redis,
+            "connect",
+            client.get_connection_manager_with_config(config),
+        )
+        .await?;
         Ok(RedisCache { conn })
     }
 
     /// `GET key`.
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let mut c = self.conn.clone();
-        bounded("GET", c.get(key)).await
+        bounded(StagingError::Redis, "GET", c.get(key)).await
     }
 
     /// `SETEX key ttl value` (whole seconds, at least 1).
     pub async fn set_ex(&self, key: &str, ttl: Duration, value: &[u8]) -> Result<()> {
         let mut c = self.conn.clone();
-        bounded("SETEX", c.set_ex(key, value, ttl.as_secs().max(1))).await
+        bounded(
+            StagingError::Redis,
+            "SETEX",
+            c.set_ex(key, value, ttl.as_secs().max(1)),
+        )
+        .await
     }
 
     /// `SADD key members…`: how many were new.
     pub async fn sadd(&self, key: &str, members: &[u64]) -> Result<usize> {
         let mut c = self.conn.clone();
-        bounded("SADD", c.sadd(key, members)).await
+        bounded(StagingError::Redis, "SADD", c.sadd(key, members)).await
     }
 
     /// `SISMEMBER key member`.
     pub async fn sismember(&self, key: &str, member: u64) -> Result<bool> {
         let mut c = self.conn.clone();
-        bounded("SISMEMBER", c.sismember(key, member)).await
+        bounded(StagingError::Redis, "SISMEMBER", c.sismember(key, member)).await
     }
 
     /// Replaces `key` with the set of `members` expiring after `ttl`, as
@@ -95,13 +93,18 @@ impl RedisCache {
                 .expire(key, ttl.as_secs().max(1) as i64)
                 .ignore();
         }
-        bounded("MULTI/EXEC", pipe.query_async::<()>(&mut c)).await
+        bounded(
+            StagingError::Redis,
+            "MULTI/EXEC",
+            pipe.query_async::<()>(&mut c),
+        )
+        .await
     }
 
     /// `DEL key`: whether it existed.
     pub async fn del(&self, key: &str) -> Result<bool> {
         let mut c = self.conn.clone();
-        let n: usize = bounded("DEL", c.del(key)).await?;
+        let n: usize = bounded(StagingError::Redis, "DEL", c.del(key)).await?;
         Ok(n > 0)
     }
 }
