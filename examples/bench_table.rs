@@ -85,16 +85,14 @@ fn time(ns: f64) -> String {
     }
 }
 
-const VARIANTS: [&str; 7] = [
-    "naive",
-    "parse_and_scan",
-    "retained_listener",
-    "shared_set",
-    "ttl_refresh",
-    "cache_set",
-    "bloom",
-];
-const FIXES: [&str; 4] = ["shared_set", "ttl_refresh", "cache_set", "bloom"];
+/// The fixed variants' names, from the catalogue.
+fn fixes() -> impl Iterator<Item = &'static str> {
+    fraudcheck::Variant::ALL
+        .into_iter()
+        .filter(|v| v.is_fix())
+        .map(|v| v.name())
+}
+
 const USERS: [u32; 3] = [1_000, 10_000, 100_000];
 
 fn requests(m: &Medians, out: &mut String) {
@@ -106,7 +104,7 @@ fn requests(m: &Medians, out: &mut String) {
     );
     let _ = writeln!(out, "| variant | users | time | allocs | bytes |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-    for v in VARIANTS {
+    for v in fraudcheck::Variant::names() {
         for u in USERS {
             let t = m
                 .get(&format!("request/{v}/{u}"))
@@ -126,7 +124,7 @@ fn floor(m: &Medians, out: &mut String) {
     let _ = writeln!(out, "\n## Fixed variants against a bare `HashSet::contains` (median; ratio to the bare IdSet lookup)\n");
     let mut head = "| users | bare IdSet | bare std HashSet |".to_string();
     let mut rule = "|---:|---:|---:|".to_string();
-    for f in FIXES {
+    for f in fixes() {
         let _ = write!(head, " {f} |");
         rule.push_str("---:|");
     }
@@ -145,7 +143,7 @@ fn floor(m: &Medians, out: &mut String) {
             time(std_set),
             std_set / bare
         );
-        for f in FIXES {
+        for f in fixes() {
             match m.get(&format!("floor/{f}/{u}")) {
                 Some(&t) => {
                     let _ = write!(row, " {} ({:.2}×) |", time(t), t / bare);

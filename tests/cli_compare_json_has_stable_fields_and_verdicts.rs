@@ -6,10 +6,16 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use fraudcheck::Variant;
+
 #[test]
-fn compare_json_has_stable_fields_and_verdicts() {
+fn compare_json_has_the_stable_fields_and_tells_leak_churn_and_clean_apart() {
     let rows = common::heaplab_json(["compare", "--json", "--users", "1000", "--requests", "100"]);
-    assert_eq!(rows.len(), 7);
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["variant"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, Variant::names().collect::<Vec<_>>());
 
     let expected: BTreeSet<&str> = [
         "variant",
@@ -48,7 +54,7 @@ fn compare_json_has_stable_fields_and_verdicts() {
     assert_eq!(verdict("retained_listener"), "leak");
     assert_eq!(verdict("naive"), "churn");
     assert_eq!(verdict("parse_and_scan"), "churn");
-    for fix in ["shared_set", "ttl_refresh", "cache_set", "bloom"] {
+    for fix in Variant::ALL.iter().filter(|v| v.is_fix()).map(|v| v.name()) {
         assert_eq!(verdict(fix), "clean", "{fix}");
         let row = rows.iter().find(|r| r["variant"] == fix).unwrap();
         assert_eq!(row["allocs_per_request"].as_f64(), Some(0.0), "{fix}");

@@ -10,7 +10,7 @@ use heapmeter::{CountingAlloc, LeakDetector, Verdict};
 static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc::System);
 
 #[test]
-fn every_fix_is_clean() {
+fn every_fix_is_clean_for_the_leak_detector() {
     for variant in Variant::ALL.into_iter().filter(|v| v.is_fix()) {
         let (_env, check, payments) = common::warm(variant, 10_000);
         let report = LeakDetector::new().run(|i| check.is_risky(common::nth(&payments, i)));

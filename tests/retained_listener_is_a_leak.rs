@@ -12,7 +12,7 @@ use heapmeter::{CountingAlloc, LeakDetector, Verdict};
 static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc::System);
 
 #[test]
-fn leaks_one_set_per_request() {
+fn retained_listener_leaks_one_set_per_request() {
     let users = 1_000;
     let (env, check, payments) = common::warm(Variant::RetainedListener, users);
     let ids = env.store.active_ids();

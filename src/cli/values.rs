@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use fraudcheck::Variant;
 
-use crate::render::help::variant_names;
 use crate::units::{parse_duration, parse_size};
 
 /// A reason a value was refused, shown by clap after the flag's name.
@@ -80,7 +79,7 @@ pub(crate) fn positive_size(s: &str) -> Result<u64, Refused> {
 /// A variant of the catalogue, by name (`-` for `_`, any case).
 pub(crate) fn variant(s: &str) -> Result<Variant, Refused> {
     s.parse()
-        .map_err(|_| format!("unknown variant; expected one of: {}", variant_names()))
+        .map_err(|e: fraudcheck::UnknownVariant| e.to_string())
 }
 
 #[cfg(test)]

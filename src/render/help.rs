@@ -36,11 +36,7 @@ Open the file in dhat's viewer: https://nnethercote.github.io/dh_view/dh_view.ht
 
 /// The variants' names, comma-separated, in the catalogue's order.
 pub fn variant_names() -> String {
-    names(Variant::ALL.iter().copied())
-}
-
-fn names(variants: impl Iterator<Item = Variant>) -> String {
-    variants.map(Variant::name).collect::<Vec<_>>().join(", ")
+    Variant::names().collect::<Vec<_>>().join(", ")
 }
 
 /// The top-level help's closing lines: every variant, the fixes named.
@@ -48,7 +44,12 @@ pub fn variants() -> String {
     format!(
         "Variants: {} (the fixes: {}).",
         variant_names(),
-        names(Variant::ALL.iter().copied().filter(|v| v.is_fix()))
+        Variant::ALL
+            .iter()
+            .filter(|v| v.is_fix())
+            .map(|v| v.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 

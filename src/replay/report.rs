@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use fraudcheck::{CheckError, FailPolicy};
+use fraudcheck::{Decision, FailPolicy};
 use serde::Serialize;
 
 use super::episodes::Episodes;
@@ -86,11 +86,10 @@ impl Decisions {
         }
     }
 
-    /// Decides one request: its answer, or the fail policy's when it
-    /// failed.
-    pub(crate) fn record(&mut self, result: Result<bool, CheckError>) {
-        self.errors += u64::from(result.is_err());
-        self.held += u64::from(self.policy.decide(result));
+    /// Counts one request's decision.
+    pub(crate) fn record(&mut self, decision: &Decision) {
+        self.errors += u64::from(decision.by_policy());
+        self.held += u64::from(decision.risky);
     }
 
     /// The policy's name as the report prints it.
@@ -130,19 +129,24 @@ impl Timings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fraudcheck::CheckError;
 
-    fn failure() -> CheckError {
-        CheckError::CorruptPayload {
+    fn failure() -> Result<bool, CheckError> {
+        Err(CheckError::CorruptPayload {
             reason: "test".into(),
+        })
+    }
+
+    fn record(d: &mut Decisions, policy: FailPolicy, results: [Result<bool, CheckError>; 3]) {
+        for r in results {
+            d.record(&policy.apply(r));
         }
     }
 
     #[test]
     fn an_open_policy_lets_a_failed_check_through() {
         let mut d = Decisions::new(FailPolicy::Open);
-        d.record(Ok(true));
-        d.record(Err(failure()));
-        d.record(Ok(false));
+        record(&mut d, FailPolicy::Open, [Ok(true), failure(), Ok(false)]);
         assert_eq!((d.errors, d.held), (1, 1));
         assert_eq!(d.policy_name(), "open");
     }
@@ -150,9 +154,7 @@ mod tests {
     #[test]
     fn a_closed_policy_holds_a_failed_check() {
         let mut d = Decisions::new(FailPolicy::Closed);
-        d.record(Ok(true));
-        d.record(Err(failure()));
-        d.record(Ok(false));
+        record(&mut d, FailPolicy::Closed, [Ok(true), failure(), Ok(false)]);
         assert_eq!((d.errors, d.held), (1, 2));
         assert_eq!(d.policy_name(), "closed");
     }

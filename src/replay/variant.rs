@@ -4,7 +4,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use fraudcheck::{Config, Env, FraudCheck, ManualClock, Payment, Variant};
+use fraudcheck::{Config, Decision, Env, FraudCheck, ManualClock, Payment, Variant};
 
 use super::episodes::QueryLog;
 use super::fleet::Fleet;
@@ -45,13 +45,13 @@ pub(crate) fn replay(
         clock.set(t);
         let p = fleet.route(k);
         let before = env.store.queries();
-        let ((result, took), s) = heapmeter::measure(|| {
+        let ((decision, took), s) = heapmeter::measure(|| {
             let start = Instant::now();
-            let result = ask(fleet.check(p), &workload.request(k));
-            (result, start.elapsed())
+            let decision = ask(fleet.check(p), &workload.request(k));
+            (decision, start.elapsed())
         });
         queries.record(t, p, env.store.queries() - before);
-        decisions.record(result);
+        decisions.record(&decision);
         times.push(took);
         totals.allocs += s.allocs;
         totals.reallocs += s.reallocs;
@@ -100,8 +100,9 @@ pub(crate) fn replay(
     }
 }
 
-/// One request, opaque to the optimiser so it is neither skipped nor
-/// merged with its neighbours.
-fn ask(check: &dyn FraudCheck, payment: &Payment) -> Result<bool, fraudcheck::CheckError> {
-    black_box(check.is_risky(black_box(payment)))
+/// One request as the payment flow makes it: the check's answer, or its
+/// fail policy's when it fails; opaque to the optimiser so it is neither
+/// skipped nor merged with its neighbours.
+fn ask(check: &dyn FraudCheck, payment: &Payment) -> Decision {
+    black_box(check.decide(black_box(payment)))
 }
