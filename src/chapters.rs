@@ -30,6 +30,11 @@ pub mod catching_it_in_staging {
     #![doc = include_str!("../docs/05-catching-it-in-staging.md")]
 }
 
+/// Chapter 6.
+pub mod measuring_a_request {
+    #![doc = include_str!("../docs/06-measuring-a-request.md")]
+}
+
 /// The measured figures.
 pub mod benchmarks {
     #![doc = include_str!("../docs/BENCHMARKS.md")]

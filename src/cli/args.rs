@@ -85,6 +85,11 @@ pub(crate) struct ReplayArgs {
     /// libraries, other caches)
     #[arg(long, value_name = "SIZE", default_value = "128MiB", value_parser = any_size, allow_hyphen_values = true)]
     baseline: u64,
+    /// Growth per second of a pod's memory above which the growth alert
+    /// goes pending; it fires after 10 minutes over (the post-mortem's rule:
+    /// deriv(memory[5m]) > 1MB/s for 10m)
+    #[arg(long, value_name = "SIZE", default_value = "1MB", value_parser = positive_size, allow_hyphen_values = true)]
+    alert_rate: u64,
     /// Seed of the risky-user ids and the payments
     #[arg(long, value_name = "N", default_value = "42")]
     seed: u64,
@@ -114,6 +119,7 @@ impl ReplayArgs {
             ttl: self.ttl,
             store_latency: self.store_latency,
             baseline: self.baseline,
+            alert_rate: self.alert_rate,
             seed: self.seed,
             threads: self.threads.unwrap_or(0),
             ..ReplayConfig::default()

@@ -11,6 +11,8 @@ bytes/req     bytes allocated per request, mean (freed or not)
 peak/pod      highest memory of any pod: baseline + what the check holds + a request's peak
 OOMKills      pods killed for passing the limit and restarted cold (= restarts)
 first kill    virtual time (h:mm:ss) of the first OOMKill
+alert         when the growth alert (deriv(memory[5m]) > --alert-rate for 10m, on each pod's
+              memory every 15 s) first fired, and how long before the first OOMKill
 queries       queries that reached the risky-user store
 q/miss db     store queries per cache-miss episode as the database sees them: mean / max
 q/miss pod    the same counted per pod: 1 means each pod asked once (single flight)

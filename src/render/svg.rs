@@ -77,6 +77,22 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
             }
         }
+        if let Some(at) = report.alert_s {
+            // The growth alert's firing time, as a vertical line.
+            let h = at / 3600.0;
+            let amber = RGBColor(230, 140, 0);
+            chart
+                .draw_series(LineSeries::new(
+                    [(h, 0.0), (h, y_max)],
+                    amber.stroke_width(2),
+                ))
+                .map_err(|e| plot_err(&e))?
+                .label(format!(
+                    "growth alert fires ({})",
+                    super::format::clock_time(std::time::Duration::from_secs_f64(at))
+                ))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], amber));
+        }
         let limit = mib(config.limit);
         chart
             .draw_series(LineSeries::new(

@@ -51,6 +51,19 @@ fn episodes(e: &Episodes) -> String {
     }
 }
 
+/// When the growth alert fired, and how long before the first OOMKill.
+fn alert(r: &VariantReport) -> String {
+    let Some(at) = r.alert_s else {
+        return "-".to_owned();
+    };
+    let at = clock_time(std::time::Duration::from_secs_f64(at));
+    match r.alert_before_oom_min {
+        Some(m) if m >= 0.0 => format!("{at} ({m:.1} min before OOM)"),
+        Some(m) => format!("{at} ({:.1} min after OOM)", -m),
+        None => at,
+    }
+}
+
 /// The replay's summary table, one row per variant.
 pub fn replay_table(config: &ReplayConfig, reports: &[VariantReport]) -> String {
     let header = [
@@ -61,6 +74,7 @@ pub fn replay_table(config: &ReplayConfig, reports: &[VariantReport]) -> String 
         "peak/pod",
         "OOMKills",
         "first kill",
+        "alert",
         "queries",
         "q/miss db",
         "q/miss pod",
@@ -80,6 +94,7 @@ pub fn replay_table(config: &ReplayConfig, reports: &[VariantReport]) -> String 
                 r.first_oom_kill_s.map_or("-".to_owned(), |s| {
                     clock_time(std::time::Duration::from_secs_f64(s))
                 }),
+                alert(r),
                 count(r.store_queries),
                 episodes(&r.store_queries_per_expiry),
                 episodes(&r.pod_queries_per_expiry),

@@ -27,6 +27,10 @@ pub struct ReplayConfig {
     pub store_latency: Duration,
     /// Memory of the rest of the service per pod, in bytes (not simulated).
     pub baseline: u64,
+    /// Growth of a pod's memory above which the growth alert is pending,
+    /// in bytes per second: the post-mortem's rule is
+    /// `deriv(memory[5m]) > alert_rate for 10m`, with 1 MB/s.
+    pub alert_rate: u64,
     /// Seed of the risky ids and the payments.
     pub seed: u64,
     /// Worker threads (variants run in parallel); 0 = one per variant.
@@ -48,6 +52,7 @@ impl Default for ReplayConfig {
             ttl: Duration::from_secs(300),
             store_latency: Duration::from_millis(200),
             baseline: 128 << 20,
+            alert_rate: 1_000_000,
             seed: 42,
             threads: 0,
             fail_policy: FailPolicy::default(),

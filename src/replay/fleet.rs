@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use fraudcheck::{build, Env, FraudCheck, Variant};
-use heapmeter::Stats;
+use heapmeter::{GrowthMonitor, GrowthRule, Stats};
 
 use super::ReplayConfig;
 
@@ -49,6 +49,10 @@ impl Pod {
     }
 }
 
+/// How often the growth alert samples each pod's memory, in virtual time:
+/// Prometheus' default scrape interval.
+pub(crate) const ALERT_SAMPLE_EVERY: Duration = Duration::from_secs(15);
+
 /// The pods of one variant, round robin, with their memory accounting.
 #[derive(Debug)]
 pub(crate) struct Fleet {
@@ -62,6 +66,13 @@ pub(crate) struct Fleet {
     pub(crate) first_kill: Option<Duration>,
     /// OOMKills since the last [`Fleet::close_slice`].
     slice_kills: u64,
+    /// The post-mortem's growth alert on each pod's memory, as Prometheus
+    /// would evaluate it on the pod's scraped series.
+    monitors: Vec<GrowthMonitor>,
+    /// Virtual time of the next alert sample.
+    next_sample: Duration,
+    /// Virtual time the alert first fired on any pod.
+    pub(crate) first_alert: Option<Duration>,
 }
 
 impl Fleet {
@@ -76,6 +87,28 @@ impl Fleet {
             limit: config.limit as i64,
             first_kill: None,
             slice_kills: 0,
+            monitors: (0..config.pods)
+                .map(|_| {
+                    GrowthMonitor::new(GrowthRule::default().threshold(config.alert_rate as f64))
+                })
+                .collect(),
+            next_sample: Duration::ZERO,
+            first_alert: None,
+        }
+    }
+
+    /// Samples every pod's memory for the growth alert at each sampling
+    /// instant up to `t` (the memory as it stood before the request at `t`).
+    fn sample_until(&mut self, t: Duration) {
+        while self.next_sample <= t {
+            for (pod, monitor) in self.pods.iter().zip(&mut self.monitors) {
+                let mem = (self.baseline + pod.heap).max(0) as u64;
+                monitor.record(self.next_sample, mem);
+                if self.first_alert.is_none() {
+                    self.first_alert = monitor.first_fired();
+                }
+            }
+            self.next_sample += ALERT_SAMPLE_EVERY;
         }
     }
 
@@ -95,6 +128,7 @@ impl Fleet {
     /// Books a request of pod `p` that arrived at `t` and allocated `s`;
     /// OOMKills and restarts the pod if its memory passed the limit.
     pub(crate) fn account(&mut self, p: usize, s: &Stats, t: Duration, env: &Env) {
+        self.sample_until(t);
         let pod = &mut self.pods[p];
         let high = pod.heap + s.peak_bytes as i64;
         pod.heap += s.net_bytes();

@@ -45,6 +45,14 @@ pub struct VariantReport {
     pub freed_on_kill_bytes: u64,
     /// Virtual time of the first OOMKill, in seconds; `None` if none.
     pub first_oom_kill_s: Option<f64>,
+    /// Virtual time the post-mortem's growth alert (`deriv(memory[5m]) >
+    /// 1 MB/s for 10m`, evaluated by `heapmeter::GrowthMonitor` on each
+    /// pod's memory sampled every 15 s) first fired on any pod, in seconds;
+    /// `None` if it never fired.
+    pub alert_s: Option<f64>,
+    /// Minutes from the alert to the first OOMKill (negative if the alert
+    /// came after it); `None` unless both happened.
+    pub alert_before_oom_min: Option<f64>,
     /// Queries that reached the store, all pods.
     pub store_queries: u64,
     /// Queries per miss episode as the store sees them (all pods).

@@ -83,6 +83,11 @@ pub(crate) fn replay(
         restarts_per_pod: fleet.pods().iter().map(|p| p.restarts).collect(),
         freed_on_kill_bytes: fleet.pods().iter().map(|p| p.freed_on_kill).sum(),
         first_oom_kill_s: fleet.first_kill.map(|t| t.as_secs_f64()),
+        alert_s: fleet.first_alert.map(|t| t.as_secs_f64()),
+        alert_before_oom_min: fleet
+            .first_alert
+            .zip(fleet.first_kill)
+            .map(|(alert, kill)| (kill.as_secs_f64() - alert.as_secs_f64()) / 60.0),
         store_queries: env.store.queries(),
         store_queries_per_expiry: store_episodes,
         pod_queries_per_expiry: pod_episodes,

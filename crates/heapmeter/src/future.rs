@@ -57,6 +57,17 @@ use crate::Stats;
 /// # drop(kept);
 /// ```
 ///
+/// A poll runs on one thread from start to end, so the wrapper snapshots
+/// the polling thread's counters around each poll and adds the difference
+/// to the future's own running [`Stats`]:
+///
+/// ```text
+///   worker 1:  ─[poll 1]──── other tasks ────────────[poll 3]─▶ Ready
+///   worker 2:  ────── other tasks ──[poll 2]── other tasks ───
+///   stats   =  Δslot(poll 1)  +  Δslot(poll 2)  +  Δslot(poll 3)
+///   peak    =  max over polls of (net before the poll + the poll's peak)
+/// ```
+///
 /// Nesting works as with [`measure`](crate::measure): an outer measured
 /// future (or an outer `measure` around a `block_on`) includes what its
 /// inner ones counted. The wrapper itself never allocates.
@@ -114,6 +125,36 @@ impl<F> MeasuredFuture<F> {
     pub fn stats(&self) -> Stats {
         self.stats
     }
+
+    /// Wraps `inner`, starting from `stats` already counted (the work that
+    /// created the future, say).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn starting_at(inner: F, stats: Stats) -> MeasuredFuture<F> {
+        MeasuredFuture { inner, stats }
+    }
+}
+
+/// Runs `f` and counts what it does on the calling thread, like
+/// [`measure`](crate::measure), but never panics and never allocates: on a
+/// thread that owns no counting slot it counts nothing.
+#[inline]
+pub(crate) fn count<R>(f: impl FnOnce() -> R) -> (R, Stats) {
+    // NOTE: `current_slot` claims a slot without allocating; `None` only
+    // on a thread that cannot own one (see "What is not counted").
+    let Some(slot) = alloc::current_slot() else {
+        return (f(), Stats::default());
+    };
+    let start = slot.totals();
+    // If `f` unwinds, the window's drop closes it, so the thread's
+    // enclosing peak windows stay consistent.
+    let window = PeakWindow::open(slot);
+    let value = f();
+    let peak_bytes = window.finish();
+    let stats = Stats {
+        peak_bytes,
+        ..slot.totals().since(&start)
+    };
+    (value, stats)
 }
 
 impl<F: Future> Future for MeasuredFuture<F> {
@@ -122,21 +163,8 @@ impl<F: Future> Future for MeasuredFuture<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        // NOTE: `current_slot` claims a slot without allocating; `None`
-        // only on a thread that cannot own one (see "What is not counted").
-        let Some(slot) = alloc::current_slot() else {
-            return this.inner.poll(cx).map(|out| (out, *this.stats));
-        };
-        let start = slot.totals();
-        // If the poll unwinds, the window's drop closes it, so the
-        // thread's enclosing peak windows stay consistent.
-        let window = PeakWindow::open(slot);
-        let poll = this.inner.poll(cx);
-        let peak_bytes = window.finish();
-        *this.stats += Stats {
-            peak_bytes,
-            ..slot.totals().since(&start)
-        };
+        let (poll, polled) = count(|| this.inner.poll(cx));
+        *this.stats += polled;
         poll.map(|out| (out, *this.stats))
     }
 }

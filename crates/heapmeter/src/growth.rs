@@ -119,7 +119,22 @@ struct Point {
 }
 
 /// Samples live bytes (and resident bytes where the system tells them) and
-/// evaluates a [`GrowthRule`] on them; see the [module](self) docs.
+/// evaluates a [`GrowthRule`] on them.
+///
+/// The incident's post-mortem proposed the rule `rate(heap[5m]) > 1 MB/s
+/// for 10m`. [`GrowthMonitor`] evaluates it the way Prometheus evaluates an
+/// alerting rule: at each sample, the growth rate over the last `window`
+/// is compared with the threshold; the alert is *pending* from the first
+/// sample where it is over, and *fires* once it has stayed over for the
+/// `for` duration. The clock is whatever the caller passes in, so a replay
+/// on virtual time gets the same answer as a live process.
+///
+/// The rate is the least-squares slope of the samples in the window, which
+/// is what Prometheus computes with `deriv()`. NOTE: for a gauge such as
+/// live bytes, `deriv` is the right function: `rate()` is for counters and
+/// reads every drop as a counter reset, so a heap that rises and falls
+/// (garbage collection, a cache that is cleared) would look like steady
+/// fast growth.
 ///
 /// ```
 /// use std::time::Duration;

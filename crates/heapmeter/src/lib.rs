@@ -31,9 +31,13 @@
 //! |---|---|
 //! | the allocator, wrapping any other (System, jemalloc, dhat) | [`CountingAlloc`] |
 //! | one thread / the whole process while a closure runs | [`measure`], [`measure_process`] → [`Stats`] |
+//! | one future over all its polls, on any thread | [`measure_future`] → [`MeasuredFuture`] |
 //! | mean per operation after a warm-up | [`per_op`] → [`PerOp`] |
 //! | limits for tests | [`Budget`], [`assert_budget!`] → [`OverBudget`] |
 //! | leak, churn or clean | [`LeakDetector`] → [`LeakReport`], [`Verdict`] |
+//! | the heap-growth alert, on any clock | [`GrowthMonitor`], [`GrowthRule`] → [`AlertState`] |
+//! | Prometheus metrics (feature `prometheus`) | `prometheus::Metrics` |
+//! | per-request metrics for tower and axum (feature `tower`, `axum`) | `tower::AllocLayer` |
 //! | allocator statistics (feature `jemalloc`) | `jemalloc` |
 //! | allocations per iteration in criterion (feature `criterion`) | `criterion` |
 //!
@@ -53,6 +57,12 @@
 //!   `CountingAlloc<tikv_jemallocator::Jemalloc>`).
 //! - `criterion`: `heapmeter::criterion::{Allocs, BytesAllocated}`,
 //!   criterion measurements that report allocations or bytes per iteration.
+//! - `prometheus`: `heapmeter::prometheus::Metrics`, a registry rendering
+//!   process-wide heap counters, resident bytes and per-route request
+//!   histograms in Prometheus' text format (with `jemalloc`, its figures too).
+//! - `tower`: `heapmeter::tower::AllocLayer`, a layer that measures each
+//!   request's future and records it per route (implies `prometheus`).
+//! - `axum`: with `tower`, the route label is axum's `MatchedPath`.
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs)]
 
@@ -70,6 +80,8 @@ pub mod criterion;
 pub mod jemalloc;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 pub use alloc::CountingAlloc;
 #[allow(deprecated)]

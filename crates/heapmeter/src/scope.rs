@@ -60,6 +60,7 @@ pub(crate) struct PeakWindow {
 
 impl PeakWindow {
     /// Opens a window at the slot's current live level.
+    #[inline]
     pub(crate) fn open(slot: &'static Slot) -> PeakWindow {
         PeakWindow {
             slot,
@@ -68,6 +69,7 @@ impl PeakWindow {
     }
 
     /// Closes the window: its peak above where it opened, in bytes.
+    #[inline]
     pub(crate) fn finish(self) -> u64 {
         let peak = self.slot.end_peak(self.saved);
         std::mem::forget(self);

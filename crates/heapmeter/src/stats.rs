@@ -81,6 +81,7 @@ impl Stats {
     }
 
     /// Sum of two disjoint scopes' counts; the peak is the larger of the two.
+    #[inline]
     pub(crate) const fn plus(&self, o: &Stats) -> Stats {
         Stats {
             allocs: self.allocs.wrapping_add(o.allocs),
@@ -98,6 +99,7 @@ impl Stats {
 
     /// Counts of `self` since an earlier snapshot `before` of the same
     /// monotonic totals; `peak_bytes` is left at zero.
+    #[inline]
     pub(crate) const fn since(&self, before: &Stats) -> Stats {
         Stats {
             allocs: self.allocs.wrapping_sub(before.allocs),
@@ -116,6 +118,7 @@ impl Add for Stats {
     type Output = Stats;
 
     /// `self` followed by `rhs`; see [Arithmetic](Stats#arithmetic).
+    #[inline]
     fn add(self, rhs: Stats) -> Stats {
         let lifted = self.net_bytes().saturating_add_unsigned(rhs.peak_bytes);
         Stats {
@@ -126,6 +129,7 @@ impl Add for Stats {
 }
 
 impl AddAssign for Stats {
+    #[inline]
     fn add_assign(&mut self, rhs: Stats) {
         *self = *self + rhs;
     }

@@ -2,40 +2,13 @@
 //! recorded, and passes `promtool check metrics` (skipped, loudly, when
 //! promtool is not installed).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
 use heapmeter::prometheus::Metrics;
 
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
     heapmeter::CountingAlloc::new(std::alloc::System);
-
-/// Runs `promtool check metrics` on `text`: `None` if promtool is absent,
-/// else its exit status and output.
-pub fn promtool_check(text: &str) -> Option<(bool, String)> {
-    let mut child = match Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => panic!("promtool: {e}"),
-    };
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write to promtool");
-    let out = child.wait_with_output().expect("promtool ran");
-    let said =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    Some((out.status.success(), said))
-}
 
 #[test]
 fn metrics_text_holds_what_was_recorded_and_passes_promtool() {
@@ -84,7 +57,7 @@ fn metrics_text_holds_what_was_recorded_and_passes_promtool() {
     }
     drop(kept);
 
-    match promtool_check(&text) {
+    match common::promtool::check(&text) {
         None => {
             eprintln!("SKIPPED: promtool not found (apt-get install prometheus); text not linted")
         }

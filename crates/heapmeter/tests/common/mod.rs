@@ -2,6 +2,9 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod http;
+pub mod promtool;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
