@@ -1,7 +1,7 @@
 //! The service's `/metrics`: heapmeter's Prometheus registry (process-wide
-//! heap, resident memory, per-route request histograms; the names are the
-//! project's contract) plus the service's own answers by outcome and its
-//! latency.
+//! heap, resident memory, and the per-route request histograms that
+//! heapmeter's `AllocLayer` records; the names are the project's contract)
+//! plus the service's own answers by outcome and the check's latency.
 //!
 //! The process-wide heap figures need heapmeter's counting allocator as the
 //! binary's global allocator.
@@ -11,8 +11,9 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
+use std::sync::Arc;
+
 use heapmeter::prometheus::{prometheus_client, CONTENT_TYPE};
-use heapmeter::Stats;
 
 /// The route label of the measured handler.
 pub const PAYMENTS_ROUTE: &str = "/payments";
@@ -56,7 +57,7 @@ struct OutcomeLabel {
 /// The service's metrics.
 #[derive(Debug)]
 pub struct Metrics {
-    heap: heapmeter::prometheus::Metrics,
+    heap: Arc<heapmeter::prometheus::Metrics>,
     outcomes: Family<OutcomeLabel, Counter>,
     duration: Histogram,
 }
@@ -86,16 +87,19 @@ impl Metrics {
             duration.clone(),
         );
         Metrics {
-            heap,
+            heap: Arc::new(heap),
             outcomes,
             duration,
         }
     }
 
-    /// Records one checked payment: its allocation stats and the handler's
-    /// time in seconds.
-    pub fn record_check(&self, stats: &Stats, seconds: f64) {
-        self.heap.record(PAYMENTS_ROUTE, stats);
+    /// The registry heapmeter's `AllocLayer` records requests into.
+    pub fn heap(&self) -> Arc<heapmeter::prometheus::Metrics> {
+        Arc::clone(&self.heap)
+    }
+
+    /// Records how long one payment's handler took, in seconds.
+    pub fn record_duration(&self, seconds: f64) {
         self.duration.observe(seconds);
     }
 

@@ -14,12 +14,19 @@
 //! reason), or `503` with the reason. Never a hang: every check runs to an
 //! answer, and the backends time out.
 //!
+//! Every request is measured by heapmeter's `AllocLayer` (its future's
+//! allocations across its polls, per matched route) into the registry
+//! `/metrics` renders.
+//!
 //! NOTE: the checks are synchronous (fraudcheck knows nothing of async). The
 //! handler runs one inside [`tokio::task::block_in_place`], so the worker
 //! thread hands its other tasks to the runtime while it checks, and the
-//! check's allocations stay on the request's own thread, where a per-request
-//! measurement (heapmeter's `measure` here; `measure_future` around the
-//! whole request) sees them. This needs the multi-thread runtime.
+//! check's allocations stay inside the request future's poll, where the
+//! layer sees them. This needs the multi-thread runtime. What the layer
+//! cannot see: work a backend client does on its own connection task
+//! (reading a Redis reply), and, when `block_in_place` has to start a
+//! replacement worker thread, that thread's set-up is counted to the request
+//! that caused it.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,6 +45,8 @@ use fraudcheck::{
 };
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
+
+use heapmeter::tower::AllocLayer;
 
 use crate::backends::{BlockingPg, BlockingRedis, PgStore, RedisCache};
 use crate::metrics::{Metrics, Outcome};
@@ -235,6 +244,7 @@ pub fn router(app: Arc<App>, max_body_bytes: usize) -> Router {
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(AllocLayer::new(app.metrics.heap()))
         .with_state(app)
 }
 
@@ -266,10 +276,8 @@ async fn payments(
         user_id: p.user_id,
         amount_cents: p.amount_cents,
     };
-    let (result, stats) =
-        tokio::task::block_in_place(|| heapmeter::measure(|| app.check.is_risky(&payment)));
-    app.metrics
-        .record_check(&stats, start.elapsed().as_secs_f64());
+    let result = tokio::task::block_in_place(|| app.check.is_risky(&payment));
+    app.metrics.record_duration(start.elapsed().as_secs_f64());
     match result {
         Ok(risky) => {
             app.metrics.record_outcome(Outcome::Checked);

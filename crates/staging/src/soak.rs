@@ -551,7 +551,7 @@ impl fmt::Display for SoakReport {
         let (allocs, bytes, retained) = self.per_request();
         writeln!(
             f,
-            "  per request  {allocs:.1} allocations, {bytes:.0} B allocated, {retained:.0} B retained (the check, from /metrics)"
+            "  per request  {allocs:.1} allocations, {bytes:.0} B allocated, {retained:.0} B retained (whole request, heapmeter's AllocLayer, from /metrics)"
         )?;
         if !self.faults.is_empty() {
             let steps: Vec<String> = self
