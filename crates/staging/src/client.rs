@@ -10,6 +10,22 @@ use tokio::net::TcpStream;
 
 use crate::{Result, StagingError};
 
+const CLOSED_BEFORE_ANSWER: &str = "connection closed before an answer";
+
+/// Whether `e` says the connection was gone before any answer arrived.
+fn is_stale(e: &StagingError) -> bool {
+    match e {
+        StagingError::Soak(m) => m.ends_with(CLOSED_BEFORE_ANSWER),
+        StagingError::Io { source, .. } => matches!(
+            source.kind(),
+            std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+        ),
+        _ => false,
+    }
+}
+
 /// A response: status code and body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
@@ -58,6 +74,12 @@ impl HttpClient {
 
     /// Sends one request and reads its response, within the timeout. On
     /// any error the connection is dropped (the next request reconnects).
+    ///
+    /// NOTE: a server may close a keep-alive connection at any time after
+    /// an answer (hyper does after some error responses). A request that
+    /// finds its reused connection closed before a single byte of answer
+    /// was never read by the server, so it is sent once more on a new
+    /// connection, as HTTP clients do.
     pub async fn request(
         &mut self,
         method: &str,
@@ -66,7 +88,17 @@ impl HttpClient {
         body: &[u8],
     ) -> Result<HttpResponse> {
         let timeout = self.timeout;
-        match tokio::time::timeout(timeout, self.exchange(method, path, content_type, body)).await {
+        let reused = self.conn.is_some();
+        let attempt = async {
+            match self.exchange(method, path, content_type, body).await {
+                Err(e) if reused && is_stale(&e) => {
+                    self.conn = None;
+                    self.exchange(method, path, content_type, body).await
+                }
+                other => other,
+            }
+        };
+        match tokio::time::timeout(timeout, attempt).await {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => {
                 self.conn = None;
@@ -113,7 +145,7 @@ impl HttpClient {
         let mut line = String::new();
         if conn.read_line(&mut line).await.map_err(io)? == 0 {
             return Err(StagingError::Soak(format!(
-                "{method} {path}: connection closed before an answer"
+                "{method} {path}: {CLOSED_BEFORE_ANSWER}"
             )));
         }
         let status: u16 = line
