@@ -26,6 +26,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// `serve` or `soak` failed (a socket, a backend, the service).
+    #[error(transparent)]
+    Staging(#[from] heaplab_staging::StagingError),
     /// A byte size that could not be read.
     #[error("invalid size `{input}`: {reason} (examples: 1GiB, 512MiB, 64KiB, 1048576)")]
     Size {

@@ -42,6 +42,13 @@ pub(crate) enum Command {
     /// runs dhat's instead.
     #[command(after_help = help::PROFILE_LEGEND)]
     Profile(ProfileArgs),
+    /// Serve one variant over HTTP on loopback: POST /payments, GET
+    /// /metrics, GET /healthz.
+    Serve(heaplab_staging::cli::ServeArgs),
+    /// Drive the service open-loop at a fixed rate over loopback, scrape
+    /// /metrics, and report latency, heap growth, the growth alert and the
+    /// leak verdict.
+    Soak(heaplab_staging::cli::SoakArgs),
 }
 
 #[derive(Debug, Args)]

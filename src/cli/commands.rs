@@ -14,6 +14,10 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Replay(args) => run_replay(&args),
         Command::Compare(args) => run_compare(&args),
         Command::Profile(args) => run_profile(&args),
+        Command::Serve(args) => Ok(heaplab_staging::cli::serve(&args)?),
+        Command::Soak(args) => heaplab_staging::cli::soak(&args)
+            .map(drop)
+            .map_err(Error::from),
     }
 }
 

@@ -1,0 +1,26 @@
+//! The fraud check as a real service, and the soak that catches its leak.
+//!
+//! - [`service`]: `heaplab serve`, an axum service answering
+//!   `POST /payments` with one fraudcheck variant, with `/metrics` and
+//!   `/healthz`.
+//! - [`metrics`]: its Prometheus text.
+//! - [`soak`]: `heaplab soak`, an open-loop load at a fixed rate over
+//!   loopback, bounded in time, that scrapes `/metrics` and judges growth.
+//!
+//! This crate sits beside the `heaplab` CLI: heapmeter and fraudcheck never
+//! depend on it.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+pub mod backends;
+pub mod cli;
+pub mod client;
+mod error;
+pub mod growth;
+pub mod metrics;
+pub mod servers;
+pub mod service;
+pub mod soak;
+
+pub use error::{Result, StagingError};
