@@ -123,6 +123,9 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
     Ok(())
 }
 
+/// One figure of a scrape, in bytes.
+type Figure = fn(&MetricSample) -> f64;
+
 /// One colour per soaked variant, in the order soaked.
 const SOAK_COLORS: [RGBColor; 4] = [
     RGBColor(31, 119, 180),
@@ -149,7 +152,7 @@ pub fn write_soak_svg(path: &Path, reports: &[SoakReport]) -> Result<()> {
     let root = SVGBackend::new(path, (960, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(&e))?;
     let panels = root.split_evenly((2, 1));
-    let panel_of: [(&str, fn(&MetricSample) -> f64); 2] = [
+    let panel_of: [(&str, Figure); 2] = [
         ("live bytes (heapmeter_live_bytes)", |s| s.live_bytes),
         ("resident bytes (process_resident_memory_bytes)", |s| {
             s.resident_bytes
