@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use heapmeter::Bytes;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use heaplab_staging::soak::{MetricSample, SoakReport};
@@ -89,18 +90,17 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
         if let Some(at) = report.alert_s {
             // The growth alert's firing time, as a vertical line.
             let h = at / 3600.0;
-            let amber = RGBColor(230, 140, 0);
             chart
                 .draw_series(LineSeries::new(
                     [(h, 0.0), (h, y_max)],
-                    amber.stroke_width(2),
+                    AMBER.stroke_width(2),
                 ))
                 .map_err(|e| plot_err(&e))?
                 .label(format!(
                     "growth alert fires ({})",
                     super::format::clock_time(std::time::Duration::from_secs_f64(at))
                 ))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], amber));
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], AMBER));
         }
         let limit = mib(config.limit);
         chart
@@ -111,16 +111,30 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
             .map_err(|e| plot_err(&e))?
             .label("limit")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| plot_err(&e))?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight).map_err(|e| plot_err(&e))?;
     }
     root.present().map_err(|e| plot_err(&e))?;
     Ok(())
+}
+
+/// The growth alert's colour.
+const AMBER: RGBColor = RGBColor(230, 140, 0);
+
+/// A chart of MiB over time, as both SVGs draw them.
+type TimeChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The series' legend, framed, at `pos`.
+fn draw_legend<'a, 'b: 'a>(
+    chart: &mut TimeChart<'a, 'b>,
+    pos: SeriesLabelPosition,
+) -> std::result::Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
 }
 
 /// One figure of a scrape, in bytes.
@@ -202,23 +216,16 @@ pub fn write_soak_svg(path: &Path, reports: &[SoakReport]) -> Result<()> {
             let Some(s) = report.samples.iter().find(|s| s.at_secs >= at) else {
                 continue;
             };
-            let amber = RGBColor(230, 140, 0);
             chart
-                .draw_series([Circle::new((s.at_secs, mib(value(s))), 6, amber.filled())])
+                .draw_series([Circle::new((s.at_secs, mib(value(s))), 6, AMBER.filled())])
                 .map_err(|e| plot_err(&e))?
                 .label(format!(
                     "{name}: growth alert fires at {at:.0}s ({:.2} MB/s)",
                     rate / 1e6
                 ))
-                .legend(move |(x, y)| Circle::new((x + 8, y), 5, amber.filled()));
+                .legend(move |(x, y)| Circle::new((x + 8, y), 5, AMBER.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| plot_err(&e))?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft).map_err(|e| plot_err(&e))?;
     }
     root.present().map_err(|e| plot_err(&e))?;
     Ok(())
