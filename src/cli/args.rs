@@ -48,7 +48,17 @@ pub(crate) enum Command {
     /// Drive the service open-loop at a fixed rate over loopback, scrape
     /// /metrics, and report latency, heap growth, the growth alert and the
     /// leak verdict.
-    Soak(heaplab_staging::cli::SoakArgs),
+    Soak(SoakCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SoakCommand {
+    #[command(flatten)]
+    pub(crate) soak: heaplab_staging::cli::SoakArgs,
+    /// Also write live and resident bytes over the soak's time as SVG to
+    /// FILE, one line per variant, the growth alert's firing marked
+    #[arg(long, value_name = "FILE")]
+    pub(crate) svg: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::args::{Cli, Command, CompareArgs, ProfileArgs, ReplayArgs};
+use super::args::{Cli, Command, CompareArgs, ProfileArgs, ReplayArgs, SoakCommand};
 use super::output::{print, progress_bar};
 use crate::error::{Error, Result};
 use crate::{compare, profile, render, replay};
@@ -15,9 +15,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Compare(args) => run_compare(&args),
         Command::Profile(args) => run_profile(&args),
         Command::Serve(args) => Ok(heaplab_staging::cli::serve(&args)?),
-        Command::Soak(args) => heaplab_staging::cli::soak(&args)
-            .map(drop)
-            .map_err(Error::from),
+        Command::Soak(args) => run_soak(&args),
     }
 }
 
@@ -30,10 +28,7 @@ fn run_replay(args: &ReplayArgs) -> Result<()> {
     config.validate()?;
     if let Some(path) = &args.svg {
         // Fail before minutes of work, not after.
-        std::fs::File::create(path).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        render::check_writable(path)?;
     }
     let total = config.requests() * config.variants.len() as u64;
     let bar = progress_bar(total, "replaying");
@@ -55,6 +50,22 @@ fn run_replay(args: &ReplayArgs) -> Result<()> {
     }
     out += &render::replay_footer(total, wall, args.svg.as_deref());
     print(&out)
+}
+
+fn run_soak(args: &SoakCommand) -> Result<()> {
+    if let Some(path) = &args.svg {
+        // Fail before minutes of soak, not after.
+        render::check_writable(path)?;
+    }
+    let reports = heaplab_staging::cli::soak(&args.soak)?;
+    if let Some(path) = &args.svg {
+        render::write_soak_svg(path, &reports)?;
+        eprintln!(
+            "heaplab soak: live and resident bytes written to {}",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 fn run_compare(args: &CompareArgs) -> Result<()> {

@@ -3,21 +3,31 @@
 use std::path::Path;
 
 use heapmeter::Bytes;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+
+use heaplab_staging::soak::{MetricSample, SoakReport};
 
 use crate::error::{Error, Result};
 use crate::replay::{ReplayConfig, VariantReport};
+
+/// Fails with a one-line error when `path` cannot be written (creating it
+/// empty): called before minutes of work, and before plotters, which
+/// reports a missing directory only when it finishes.
+pub fn check_writable(path: &Path) -> Result<()> {
+    std::fs::File::create(path)
+        .map(drop)
+        .map_err(|source| Error::Write {
+            path: path.to_owned(),
+            source,
+        })
+}
 
 /// Writes the memory graphs of every report as one SVG: a panel per
 /// variant, a line per pod (the highest memory it reached in each slice of
 /// time) and the limit.
 pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) -> Result<()> {
-    // plotters reports a missing directory only when it finishes; check
-    // first for a clear message.
-    std::fs::File::create(path).map_err(|source| Error::Write {
-        path: path.to_owned(),
-        source,
-    })?;
+    check_writable(path)?;
     let plot_err = |e: &dyn std::fmt::Display| Error::Plot {
         path: path.to_owned(),
         reason: e.to_string(),
@@ -80,18 +90,17 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
         if let Some(at) = report.alert_s {
             // The growth alert's firing time, as a vertical line.
             let h = at / 3600.0;
-            let amber = RGBColor(230, 140, 0);
             chart
                 .draw_series(LineSeries::new(
                     [(h, 0.0), (h, y_max)],
-                    amber.stroke_width(2),
+                    AMBER.stroke_width(2),
                 ))
                 .map_err(|e| plot_err(&e))?
                 .label(format!(
                     "growth alert fires ({})",
                     super::format::clock_time(std::time::Duration::from_secs_f64(at))
                 ))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], amber));
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], AMBER));
         }
         let limit = mib(config.limit);
         chart
@@ -102,13 +111,121 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
             .map_err(|e| plot_err(&e))?
             .label("limit")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight).map_err(|e| plot_err(&e))?;
+    }
+    root.present().map_err(|e| plot_err(&e))?;
+    Ok(())
+}
+
+/// The growth alert's colour.
+const AMBER: RGBColor = RGBColor(230, 140, 0);
+
+/// A chart of MiB over time, as both SVGs draw them.
+type TimeChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The series' legend, framed, at `pos`.
+fn draw_legend<'a, 'b: 'a>(
+    chart: &mut TimeChart<'a, 'b>,
+    pos: SeriesLabelPosition,
+) -> std::result::Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+}
+
+/// One figure of a scrape, in bytes.
+type Figure = fn(&MetricSample) -> f64;
+
+/// One colour per soaked variant, in the order soaked.
+const SOAK_COLORS: [RGBColor; 4] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+];
+
+/// Writes the soaks' memory as one SVG: a panel of live bytes and one of
+/// resident bytes over the soak's time, a line per soaked variant, and a
+/// dot where the growth alert fired on the variant it fired for.
+pub fn write_soak_svg(path: &Path, reports: &[SoakReport]) -> Result<()> {
+    check_writable(path)?;
+    let plot_err = |e: &dyn std::fmt::Display| Error::Plot {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let mib = |b: f64| b / (1024.0 * 1024.0);
+    let secs = reports
+        .iter()
+        .flat_map(|r| r.samples.last())
+        .map(|s| s.at_secs)
+        .fold(1.0, f64::max);
+    let root = SVGBackend::new(path, (960, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_err(&e))?;
+    let panels = root.split_evenly((2, 1));
+    let panel_of: [(&str, Figure); 2] = [
+        ("live bytes (heapmeter_live_bytes)", |s| s.live_bytes),
+        ("resident bytes (process_resident_memory_bytes)", |s| {
+            s.resident_bytes
+        }),
+    ];
+    for (area, (what, value)) in panels.iter().zip(panel_of) {
+        let top = reports
+            .iter()
+            .flat_map(|r| &r.samples)
+            .map(|s| mib(value(s)))
+            .fold(1.0, f64::max);
+        let caption = match reports.first() {
+            Some(r) => format!("soak at {} req/s: {what}, MiB", r.rps),
+            None => format!("soak: {what}, MiB"),
+        };
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..secs, 0.0..top * 1.1)
+            .map_err(|e| plot_err(&e))?;
         chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
+            .configure_mesh()
+            .x_desc("seconds")
+            .y_desc("MiB")
+            .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(|e| plot_err(&e))?;
+        for (i, report) in reports.iter().enumerate() {
+            let color = SOAK_COLORS[i % SOAK_COLORS.len()];
+            // NOTE: the label's head is the variant; the rest (backends,
+            // users) is the same for every line.
+            let name = report.label.split(" (").next().unwrap_or(&report.label);
+            chart
+                .draw_series(LineSeries::new(
+                    report.samples.iter().map(|s| (s.at_secs, mib(value(s)))),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| plot_err(&e))?
+                .label(name.to_string())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+            let Some((at, rate)) = report.firing else {
+                continue;
+            };
+            // The alert fires at a scrape: mark that scrape on the line.
+            let Some(s) = report.samples.iter().find(|s| s.at_secs >= at) else {
+                continue;
+            };
+            chart
+                .draw_series([Circle::new((s.at_secs, mib(value(s))), 6, AMBER.filled())])
+                .map_err(|e| plot_err(&e))?
+                .label(format!(
+                    "{name}: growth alert fires at {at:.0}s ({:.2} MB/s)",
+                    rate / 1e6
+                ))
+                .legend(move |(x, y)| Circle::new((x + 8, y), 5, AMBER.filled()));
+        }
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft).map_err(|e| plot_err(&e))?;
     }
     root.present().map_err(|e| plot_err(&e))?;
     Ok(())
