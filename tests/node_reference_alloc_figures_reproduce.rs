@@ -6,6 +6,9 @@
 //! Skipped, loudly, where `node` is missing; the byte figures are V8's and
 //! are compared only on Node 20 (other majors lay objects out differently).
 
+#[macro_use]
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -26,7 +29,7 @@ fn node_version() -> Option<String> {
 #[test]
 fn node_reference_alloc_figures_reproduce() {
     let Some(version) = node_version() else {
-        eprintln!("SKIPPED: node is not installed; reference/README.md's figures were not checked");
+        skipped!("SKIPPED: node is not installed; reference/README.md's figures were not checked");
         return;
     };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/node-incident.js");
@@ -51,9 +54,7 @@ fn node_reference_alloc_figures_reproduce() {
         // The script's JSON list is the same on every Node version.
         assert_eq!(field("jsonChars"), chars, "n = {n}");
         if !version.starts_with("v20.") {
-            eprintln!(
-                "SKIPPED: node {version} is not Node 20; V8's byte figures were not compared"
-            );
+            skipped!("SKIPPED: node {version} is not Node 20; V8's byte figures were not compared");
             continue;
         }
         assert_eq!(

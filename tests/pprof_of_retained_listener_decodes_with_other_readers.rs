@@ -3,6 +3,7 @@
 //! from pprof's `profile.proto`; and `go tool pprof` when Go is installed),
 //! and its top in-use call site is the set each request builds (`id_set`).
 
+#[macro_use]
 mod common;
 
 use std::io::Read;
@@ -182,6 +183,6 @@ fn decodes_and_tops_at_the_set() {
             assert!(set_site(first), "go tool pprof -top:\n{text}");
             eprintln!("go tool pprof -top: {}", first.trim());
         }
-        _ => eprintln!("SKIPPED: go tool pprof (install Debian's golang-go to check with it)"),
+        _ => skipped!("SKIPPED: go tool pprof (install Debian's golang-go to check with it)"),
     }
 }

@@ -2,6 +2,7 @@
 //! recorded, and passes `promtool check metrics` (skipped, loudly, when
 //! promtool is not installed).
 
+#[macro_use]
 mod common;
 
 use heapmeter::prometheus::Metrics;
@@ -59,7 +60,7 @@ fn metrics_text_holds_what_was_recorded_and_passes_promtool() {
 
     match common::promtool::check(&text) {
         None => {
-            eprintln!("SKIPPED: promtool not found (apt-get install prometheus); text not linted")
+            skipped!("SKIPPED: promtool not found (apt-get install prometheus); text not linted")
         }
         Some((ok, said)) => assert!(ok, "promtool check metrics failed:\n{said}\n{text}"),
     }

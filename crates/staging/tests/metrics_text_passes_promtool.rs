@@ -2,6 +2,9 @@
 //! outcome, passes `promtool check metrics` (Debian's `prometheus`
 //! package). Without promtool it says SKIPPED and passes.
 
+#[macro_use]
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -42,7 +45,7 @@ async fn metrics_pass_promtool() {
         .stderr(Stdio::piped())
         .spawn()
     else {
-        eprintln!("SKIPPED: promtool not found (apt-get install prometheus)");
+        skipped!("SKIPPED: promtool not found (apt-get install prometheus)");
         return;
     };
     promtool

@@ -3,6 +3,9 @@
 //! incident's query reads back exactly the active ids. Without a server it
 //! says SKIPPED and passes.
 
+#[macro_use]
+mod common;
+
 use std::time::Duration;
 
 use heaplab_staging::backends::{test_postgres_url, PgStore};
@@ -13,7 +16,7 @@ async fn seed_then_select_active() {
     let store = match PgStore::connect(&url).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("SKIPPED: no postgres at {url} ({e}); run scripts/ci-services");
+            skipped!("SKIPPED: no postgres at {url} ({e}); run scripts/ci-services");
             return;
         }
     };

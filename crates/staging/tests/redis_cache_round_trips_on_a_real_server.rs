@@ -2,6 +2,9 @@
 //! `scripts/ci-services`): GET/SETEX/SADD/SISMEMBER/DEL round trips, and
 //! the TTL set by SETEX. Without a server it says SKIPPED and passes.
 
+#[macro_use]
+mod common;
+
 use std::time::Duration;
 
 use heaplab_staging::backends::{test_redis_url, RedisCache};
@@ -12,7 +15,7 @@ async fn commands_round_trip() {
     let cache = match RedisCache::connect(&url).await {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("SKIPPED: no redis-server at {url} ({e}); run scripts/ci-services");
+            skipped!("SKIPPED: no redis-server at {url} ({e}); run scripts/ci-services");
             return;
         }
     };

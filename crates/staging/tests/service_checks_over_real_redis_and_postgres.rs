@@ -4,6 +4,9 @@
 //! the servers with `scripts/ci-services`; without them this says SKIPPED
 //! and passes.
 
+#[macro_use]
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,13 +25,13 @@ async fn answers_over_real_backends() {
     let redis = match RedisCache::connect(&redis_url).await {
         Ok(r) => r,
         Err(e) => {
-            return eprintln!(
+            return skipped!(
                 "SKIPPED: no redis-server at {redis_url} ({e}); run scripts/ci-services"
             )
         }
     };
     if let Err(e) = PgStore::connect(&pg_url).await {
-        return eprintln!("SKIPPED: no postgres at {pg_url} ({e}); run scripts/ci-services");
+        return skipped!("SKIPPED: no postgres at {pg_url} ({e}); run scripts/ci-services");
     }
     for variant in [Variant::Naive, Variant::TtlRefresh] {
         let mut config = ServiceConfig::new(variant, 200);
