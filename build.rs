@@ -1,0 +1,94 @@
+//! Puts the chapters' figures inline for rustdoc.
+//!
+//! The chapters in `docs/` show their figures as Markdown images,
+//! `![what it shows](05-soak-memory.svg)`, which a code host renders next to
+//! the file. Rustdoc does not copy the SVG files into the documentation, so
+//! a relative image would be broken there: this script writes a copy of
+//! each chapter into `OUT_DIR/docs/` with every image of a local SVG
+//! replaced by the SVG itself, embedded in the page, and `src/chapters.rs`
+//! includes that copy.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+fn main() -> io::Result<()> {
+    println!("cargo:rerun-if-changed=docs");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("docs");
+    fs::create_dir_all(&out)?;
+    for entry in fs::read_dir("docs")? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "md") {
+            let text = fs::read_to_string(&path)?;
+            let inlined = inline_figures(&text, Path::new("docs"))?;
+            fs::write(out.join(path.file_name().expect("a file")), inlined)?;
+        }
+    }
+    Ok(())
+}
+
+/// `text` with each line that is only `![alt](file.svg)` replaced by the
+/// SVG of `dir/file.svg`, in a `<figure>` captioned with `alt`.
+fn inline_figures(text: &str, dir: &Path) -> io::Result<String> {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        match svg_image(line) {
+            Some((alt, file)) => {
+                let svg = fs::read_to_string(dir.join(file)).map_err(|e| {
+                    io::Error::new(e.kind(), format!("docs/{file}, shown in a chapter: {e}"))
+                })?;
+                out += &figure(alt, &svg);
+            }
+            None => out += line,
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `(alt, file)` of a line `![alt](file.svg)`, for a file beside the chapter.
+fn svg_image(line: &str) -> Option<(&str, &str)> {
+    let rest = line.trim().strip_prefix("![")?;
+    let (alt, rest) = rest.split_once("](")?;
+    let file = rest.strip_suffix(')')?;
+    let local = !file.contains('/') && !file.contains(':');
+    (local && file.ends_with(".svg")).then_some((alt, file))
+}
+
+/// The SVG as an image embedded in the page (a `data:` URI): an `<img>`
+/// keeps the figure's scripts, styles and ids to itself, where SVG markup
+/// pasted into the page would share them with rustdoc's own (a flamegraph
+/// styles `#search`, which is rustdoc's search box).
+fn figure(alt: &str, svg: &str) -> String {
+    let alt = alt
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;");
+    format!(
+        "<figure style=\"margin: 1em 0\"><img style=\"max-width: 100%\" alt=\"{alt}\" \
+         src=\"data:image/svg+xml;base64,{}\"><figcaption>{alt}</figcaption></figure>",
+        base64(svg.as_bytes())
+    )
+}
+
+/// Standard base64 with padding (RFC 4648).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
