@@ -8,13 +8,13 @@ use clap::{Args, Parser, Subcommand};
 use fraudcheck::Variant;
 
 use super::values::{
-    any_duration, any_size, positive_duration, positive_f64, positive_size, positive_u32,
-    positive_u64, positive_usize, variant,
+    any_duration, any_size, memory_model, positive_duration, positive_f64, positive_size,
+    positive_u32, positive_u64, positive_usize, variant,
 };
 use crate::compare::CompareConfig;
 use crate::profile::{Format, ProfileConfig};
 use crate::render::help;
-use crate::replay::ReplayConfig;
+use crate::replay::{MemoryModel, ReplayConfig};
 
 /// Replay, compare and profile the fraud-check memory incident with exact
 /// allocation counts.
@@ -102,6 +102,12 @@ pub(crate) struct ReplayArgs {
     /// deriv(memory[5m]) > 1MB/s for 10m)
     #[arg(long, value_name = "SIZE", default_value = "1MB", value_parser = positive_size, allow_hyphen_values = true)]
     alert_rate: u64,
+    /// What a pod's memory counts: `live`, the bytes its check holds,
+    /// requests served one at a time; `resident`, also the working sets of
+    /// the requests in flight while the store answers (each request that
+    /// waits holds its set until it ends)
+    #[arg(long, value_name = "MODEL", default_value = "live", value_parser = memory_model)]
+    memory: MemoryModel,
     /// Seed of the risky-user ids and the payments
     #[arg(long, value_name = "N", default_value = "42")]
     seed: u64,
@@ -134,6 +140,7 @@ impl ReplayArgs {
             alert_rate: self.alert_rate,
             seed: self.seed,
             threads: self.threads.unwrap_or(0),
+            memory: self.memory,
             ..ReplayConfig::default()
         }
     }

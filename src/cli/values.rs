@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use fraudcheck::Variant;
 
+use crate::replay::MemoryModel;
 use crate::units::{parse_duration, parse_size};
 
 /// A reason a value was refused, shown by clap after the flag's name.
@@ -80,6 +81,14 @@ pub(crate) fn positive_size(s: &str) -> Result<u64, Refused> {
 pub(crate) fn variant(s: &str) -> Result<Variant, Refused> {
     s.parse()
         .map_err(|e: fraudcheck::UnknownVariant| e.to_string())
+}
+
+/// The replay's memory model, by name.
+pub(crate) fn memory_model(s: &str) -> Result<MemoryModel, Refused> {
+    [MemoryModel::Live, MemoryModel::Resident]
+        .into_iter()
+        .find(|m| m.name().eq_ignore_ascii_case(s))
+        .ok_or_else(|| format!("expected `live` or `resident`, got `{s}`"))
 }
 
 #[cfg(test)]

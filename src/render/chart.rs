@@ -3,7 +3,7 @@
 use heapmeter::Bytes;
 
 use super::format::{clock_time, count};
-use crate::replay::{ReplayConfig, VariantReport};
+use crate::replay::{MemoryModel, ReplayConfig, VariantReport};
 
 /// The highest pod's memory over time as a terminal line graph in the style
 /// of a Grafana panel, with the limit drawn as a dotted line.
@@ -26,6 +26,13 @@ pub fn memory_chart(
     );
     if report.restarts > 0 {
         title += &format!(", {} OOMKills", count(report.restarts));
+    }
+    if config.memory == MemoryModel::Resident {
+        title += &format!(
+            "; requests in flight on a pod: at most {}, {} lost in OOMKills",
+            count(report.peak_in_flight),
+            count(report.lost_in_kills)
+        );
     }
     let mut out = title + "\n";
     if points.is_empty() {

@@ -38,6 +38,42 @@ pub struct ReplayConfig {
     /// What a request whose check fails is decided as (see
     /// [`VariantReport::errors`](super::VariantReport::errors)).
     pub fail_policy: FailPolicy,
+    /// What a pod's memory counts: see [`MemoryModel`].
+    pub memory: MemoryModel,
+}
+
+/// What a pod's memory, the figure its limit and the growth alert act on,
+/// is made of in the replay.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MemoryModel {
+    /// The baseline plus the bytes the pod's check holds, requests served
+    /// one at a time: each request's peak counts for an instant. The
+    /// default, because it is what the code shown does to a pod when its
+    /// dependencies answer quickly: resident memory measured under churn
+    /// followed live bytes (chapter 8), and one request's working set does
+    /// not show next to the baseline.
+    #[default]
+    Live,
+    /// `Live`, plus the requests in flight: a request that waits on the
+    /// virtual clock (a store query of `store_latency`) holds its working
+    /// set (its peak bytes above what it keeps) until it ends, so requests
+    /// that overlap add up, `λ·W` of them per pod by Little's law. A pod
+    /// OOMKilled with requests in flight loses them. This is the one
+    /// mechanism measured in chapter 8 that takes a pod running the code
+    /// shown to its limit without a retained reference; the allocator's
+    /// own overhead (0.9–1.6× the live growth, measured there) is not
+    /// added.
+    Resident,
+}
+
+impl MemoryModel {
+    /// The model's name, as `--memory` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            MemoryModel::Live => "live",
+            MemoryModel::Resident => "resident",
+        }
+    }
 }
 
 impl Default for ReplayConfig {
@@ -56,6 +92,7 @@ impl Default for ReplayConfig {
             seed: 42,
             threads: 0,
             fail_policy: FailPolicy::default(),
+            memory: MemoryModel::default(),
         }
     }
 }

@@ -1,12 +1,14 @@
 //! The pods behind the balancer: each its own check object, its memory,
 //! and the OOMKill that restarts it cold.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use fraudcheck::{build, Env, FraudCheck, Variant};
 use heapmeter::{GrowthMonitor, GrowthRule, Stats};
 
-use super::ReplayConfig;
+use super::{MemoryModel, ReplayConfig};
 
 /// One pod: its check object and its accounting.
 #[derive(Debug)]
@@ -20,6 +22,13 @@ pub(crate) struct Pod {
     pub(crate) restarts: u64,
     /// Bytes freed by dropping the checks of killed pods.
     pub(crate) freed_on_kill: u64,
+    /// Requests in flight ([`MemoryModel::Resident`]): when each ends, and
+    /// the bytes it holds until then.
+    in_flight: BinaryHeap<Reverse<(Duration, i64)>>,
+    /// The sum of the bytes `in_flight` holds.
+    in_flight_bytes: i64,
+    /// Requests in flight lost when this pod was OOMKilled.
+    pub(crate) lost_in_kills: u64,
 }
 
 impl Pod {
@@ -31,6 +40,25 @@ impl Pod {
             slice_peak: s.net_bytes(),
             restarts: 0,
             freed_on_kill: 0,
+            in_flight: BinaryHeap::new(),
+            in_flight_bytes: 0,
+            lost_in_kills: 0,
+        }
+    }
+
+    /// What the pod holds: its check's bytes and its requests in flight.
+    fn holds(&self) -> i64 {
+        self.heap + self.in_flight_bytes
+    }
+
+    /// Ends the requests in flight that are done by `t`.
+    fn finish_until(&mut self, t: Duration) {
+        while let Some(&Reverse((end, bytes))) = self.in_flight.peek() {
+            if end > t {
+                break;
+            }
+            self.in_flight.pop();
+            self.in_flight_bytes -= bytes;
         }
     }
 
@@ -46,6 +74,9 @@ impl Pod {
         self.check = Some(check);
         self.heap = built.net_bytes();
         self.restarts += 1;
+        self.lost_in_kills += self.in_flight.len() as u64;
+        self.in_flight.clear();
+        self.in_flight_bytes = 0;
     }
 }
 
@@ -57,6 +88,7 @@ pub(crate) const ALERT_SAMPLE_EVERY: Duration = Duration::from_secs(15);
 #[derive(Debug)]
 pub(crate) struct Fleet {
     variant: Variant,
+    memory: MemoryModel,
     pods: Vec<Pod>,
     baseline: i64,
     limit: i64,
@@ -73,6 +105,8 @@ pub(crate) struct Fleet {
     next_sample: Duration,
     /// Virtual time the alert first fired on any pod.
     pub(crate) first_alert: Option<Duration>,
+    /// Most requests in flight on one pod at once.
+    pub(crate) peak_in_flight: u64,
 }
 
 impl Fleet {
@@ -81,6 +115,7 @@ impl Fleet {
         let pods: Vec<Pod> = (0..config.pods).map(|_| Pod::start(variant, env)).collect();
         Fleet {
             variant,
+            memory: config.memory,
             peak: pods.iter().map(|p| p.heap).max().unwrap_or(0),
             pods,
             baseline: config.baseline as i64,
@@ -94,6 +129,7 @@ impl Fleet {
                 .collect(),
             next_sample: Duration::ZERO,
             first_alert: None,
+            peak_in_flight: 0,
         }
     }
 
@@ -101,8 +137,9 @@ impl Fleet {
     /// instant up to `t` (the memory as it stood before the request at `t`).
     fn sample_until(&mut self, t: Duration) {
         while self.next_sample <= t {
-            for (pod, monitor) in self.pods.iter().zip(&mut self.monitors) {
-                let mem = (self.baseline + pod.heap).max(0) as u64;
+            for (pod, monitor) in self.pods.iter_mut().zip(&mut self.monitors) {
+                pod.finish_until(self.next_sample);
+                let mem = (self.baseline + pod.holds()).max(0) as u64;
                 monitor.record(self.next_sample, mem);
                 if self.first_alert.is_none() {
                     self.first_alert = monitor.first_fired();
@@ -125,14 +162,24 @@ impl Fleet {
             .expect("a running pod has a check")
     }
 
-    /// Books a request of pod `p` that arrived at `t` and allocated `s`;
-    /// OOMKills and restarts the pod if its memory passed the limit.
-    pub(crate) fn account(&mut self, p: usize, s: &Stats, t: Duration, env: &Env) {
+    /// Books a request of pod `p` that arrived at `t`, ended at `end` on
+    /// the virtual clock and allocated `s`; OOMKills and restarts the pod if
+    /// its memory passed the limit.
+    pub(crate) fn account(&mut self, p: usize, s: &Stats, t: Duration, end: Duration, env: &Env) {
         self.sample_until(t);
         let pod = &mut self.pods[p];
-        let high = pod.heap + s.peak_bytes as i64;
+        pod.finish_until(t);
+        let high = pod.holds() + s.peak_bytes as i64;
         pod.heap += s.net_bytes();
-        let high = high.max(pod.heap);
+        // NOTE: what the request held at its peak and did not keep is its
+        // working set, held until it ends when it waited.
+        let working_set = s.peak_bytes as i64 - s.net_bytes().max(0);
+        if self.memory == MemoryModel::Resident && end > t && working_set > 0 {
+            pod.in_flight.push(Reverse((end, working_set)));
+            pod.in_flight_bytes += working_set;
+            self.peak_in_flight = self.peak_in_flight.max(pod.in_flight.len() as u64);
+        }
+        let high = high.max(pod.holds());
         pod.slice_peak = pod.slice_peak.max(high);
         self.peak = self.peak.max(high);
         if self.baseline + high > self.limit {
@@ -151,9 +198,9 @@ impl Fleet {
     /// the memory of all pods now, and the OOMKills in it.
     pub(crate) fn close_slice(&mut self) -> (Vec<u64>, u64, u64) {
         let peaks = self.pods.iter().map(|p| self.mem(p.slice_peak)).collect();
-        let total = self.pods.iter().map(|p| self.mem(p.heap)).sum();
+        let total = self.pods.iter().map(|p| self.mem(p.holds())).sum();
         for p in &mut self.pods {
-            p.slice_peak = p.heap;
+            p.slice_peak = p.holds();
         }
         (peaks, total, std::mem::take(&mut self.slice_kills))
     }
@@ -165,7 +212,7 @@ impl Fleet {
 
     /// Each pod's memory now, baseline included.
     pub(crate) fn end_bytes(&self) -> Vec<u64> {
-        self.pods.iter().map(|p| self.mem(p.heap)).collect()
+        self.pods.iter().map(|p| self.mem(p.holds())).collect()
     }
 
     /// The pods.

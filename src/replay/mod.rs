@@ -20,6 +20,11 @@
 //!   `baseline` (the rest of the service, not simulated) plus the net bytes
 //!   its construction and its requests left allocated; its peak adds each
 //!   request's `peak_bytes`.
+//! - **Requests in flight** (`--memory resident`, [`MemoryModel`]). A
+//!   request that waited on the virtual clock (a store query) holds its
+//!   working set until its end, so overlapping requests add up on their pod;
+//!   by default ([`MemoryModel::Live`]) each request is served in an
+//!   instant.
 //! - **OOMKilled.** When a pod's memory passes `limit`, the pod is killed:
 //!   its check object is dropped (measured, so its state is seen to be
 //!   freed), the restart is counted, and it is rebuilt cold at once, as
@@ -61,7 +66,7 @@ mod series;
 mod variant;
 mod workers;
 
-pub use config::ReplayConfig;
+pub use config::{MemoryModel, ReplayConfig};
 pub use episodes::Episodes;
 pub use report::VariantReport;
 pub use series::{MemoryPoint, SERIES_POINTS};

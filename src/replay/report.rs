@@ -40,6 +40,16 @@ pub struct VariantReport {
     pub restarts: u64,
     /// OOMKills per pod.
     pub restarts_per_pod: Vec<u64>,
+    /// Requests in flight on a pod when it was OOMKilled, all pods: lost
+    /// (always 0 with [`MemoryModel::Live`](super::MemoryModel::Live)).
+    pub lost_in_kills: u64,
+    /// Most requests in flight on one pod at once (0 with
+    /// [`MemoryModel::Live`](super::MemoryModel::Live), where each request is
+    /// served in an instant).
+    pub peak_in_flight: u64,
+    /// The memory model the pods were booked with: `"live"` or
+    /// `"resident"`.
+    pub memory: &'static str,
     /// Bytes freed by dropping the check objects of OOMKilled pods: the
     /// state they held.
     pub freed_on_kill_bytes: u64,

@@ -4,7 +4,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use fraudcheck::{Config, Decision, Env, FraudCheck, ManualClock, Payment, Variant};
+use fraudcheck::{Clock, Config, Decision, Env, FraudCheck, ManualClock, Payment, Variant};
 
 use super::episodes::QueryLog;
 use super::fleet::Fleet;
@@ -56,7 +56,7 @@ pub(crate) fn replay(
         totals.allocs += s.allocs;
         totals.reallocs += s.reallocs;
         totals.bytes_allocated += s.bytes_allocated;
-        fleet.account(p, &s, t, &env);
+        fleet.account(p, &s, t, clock.now(), &env);
         series.after_request(k, &mut fleet);
         if (k + 1) % PROGRESS_EVERY == 0 {
             progress(PROGRESS_EVERY);
@@ -81,6 +81,9 @@ pub(crate) fn replay(
         end_pod_bytes: fleet.end_bytes(),
         restarts: fleet.pods().iter().map(|p| p.restarts).sum(),
         restarts_per_pod: fleet.pods().iter().map(|p| p.restarts).collect(),
+        lost_in_kills: fleet.pods().iter().map(|p| p.lost_in_kills).sum(),
+        peak_in_flight: fleet.peak_in_flight,
+        memory: config.memory.name(),
         freed_on_kill_bytes: fleet.pods().iter().map(|p| p.freed_on_kill).sum(),
         first_oom_kill_s: fleet.first_kill.map(|t| t.as_secs_f64()),
         alert_s: fleet.first_alert.map(|t| t.as_secs_f64()),
