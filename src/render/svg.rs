@@ -37,7 +37,12 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
     let root = SVGBackend::new(path, (960, panel_h * n as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(&e))?;
     let panels = root.split_evenly((n, 1));
-    let hours = config.duration.as_secs_f64() / 3600.0;
+    // Minutes on the time axis for replays under 3 hours, hours above.
+    let (unit_s, unit) = match config.duration.as_secs() {
+        s if s < 3 * 3600 => (60.0, "minutes"),
+        _ => (3600.0, "hours"),
+    };
+    let end = config.duration.as_secs_f64() / unit_s;
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     for (area, report) in panels.iter().zip(reports) {
         let top = report
@@ -59,11 +64,11 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
             .margin(8)
             .x_label_area_size(28)
             .y_label_area_size(64)
-            .build_cartesian_2d(0.0..hours, 0.0..y_max)
+            .build_cartesian_2d(0.0..end, 0.0..y_max)
             .map_err(|e| plot_err(&e))?;
         chart
             .configure_mesh()
-            .x_desc("hours")
+            .x_desc(unit)
             .y_desc("MiB")
             .light_line_style(WHITE.mix(0.0))
             .draw()
@@ -77,7 +82,7 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
                     report
                         .series
                         .iter()
-                        .map(|p| (p.t_s / 3600.0, mib(p.pod_peak_bytes[pod]))),
+                        .map(|p| (p.t_s / unit_s, mib(p.pod_peak_bytes[pod]))),
                     color.stroke_width(1),
                 ))
                 .map_err(|e| plot_err(&e))?;
@@ -89,7 +94,7 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
         }
         if let Some(at) = report.alert_s {
             // The growth alert's firing time, as a vertical line.
-            let h = at / 3600.0;
+            let h = at / unit_s;
             chart
                 .draw_series(LineSeries::new(
                     [(h, 0.0), (h, y_max)],
@@ -105,7 +110,7 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
         let limit = mib(config.limit);
         chart
             .draw_series(LineSeries::new(
-                [(0.0, limit), (hours, limit)],
+                [(0.0, limit), (end, limit)],
                 RED.stroke_width(2),
             ))
             .map_err(|e| plot_err(&e))?
