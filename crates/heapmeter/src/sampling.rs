@@ -30,8 +30,9 @@
 //! What it costs: while on and not sampling, an allocation pays the
 //! counting's byte compare (the countdown is the slot's byte counter
 //! against the next sampling point) and a free checks a counter of a small
-//! filter keyed by address; a sample captures the stack (a few µs) and
-//! takes a spin lock around fixed-size static tables. Nothing is allocated
+//! filter keyed by address; a sample captures the stack (tens of thousands of
+//! instructions, most of them the unwinder's: see the repository's
+//! `docs/BENCHMARKS.md`) and takes a spin lock around fixed-size static tables. Nothing is allocated
 //! through the counted path; nothing is symbolised until [`profile`].
 //!
 //! Realloc: a sampled block keeps its sample when it is resized or moved
@@ -39,8 +40,8 @@
 //! growth of a realloc is sampled like an allocation of that many bytes,
 //! at the realloc's stack, for the allocated view (`alloc_space`).
 //!
-//! Limits: 4,096 distinct stacks and 49,152 live sampled blocks (¾ of the
-//! tables); samples beyond are dropped and counted
+//! Limits: 3,072 distinct stacks and 49,152 live sampled blocks (¾ of
+//! tables of 4,096 and 65,536 entries); samples beyond are dropped and counted
 //! ([`Profile::dropped`](crate::Profile::dropped)). Threads without a
 //! counting slot (beyond 256) are counted but not sampled. Stacks keep their
 //! innermost 48 frames.
