@@ -7,6 +7,10 @@
 //! each chapter into `OUT_DIR/docs/` with every image of a local SVG
 //! replaced by the SVG itself, embedded in the page, and `src/chapters.rs`
 //! includes that copy.
+//!
+//! The chapters link each other as files too (`[chapter 3](03-leak-or-churn.md)`),
+//! which a code host follows; in the copy those links point at the
+//! chapters' modules instead, which rustdoc follows (and checks).
 
 use std::fs;
 use std::io;
@@ -27,9 +31,35 @@ fn main() -> io::Result<()> {
     Ok(())
 }
 
+/// The chapters' files and the modules of `src/chapters.rs` that hold them.
+const CHAPTERS: [(&str, &str); 10] = [
+    ("01-the-incident.md", "incident"),
+    ("02-counting-allocations.md", "counting_allocations"),
+    ("03-leak-or-churn.md", "leak_or_churn"),
+    ("04-the-fixes.md", "fixes"),
+    ("05-catching-it-in-staging.md", "catching_it_in_staging"),
+    ("06-measuring-a-request.md", "measuring_a_request"),
+    ("07-where-is-it.md", "where_is_it"),
+    ("08-what-killed-the-pods.md", "what_killed_the_pods"),
+    ("09-limits.md", "limits"),
+    ("BENCHMARKS.md", "benchmarks"),
+];
+
 /// `text` with each line that is only `![alt](file.svg)` replaced by the
-/// SVG of `dir/file.svg`, in a `<figure>` captioned with `alt`.
+/// SVG of `dir/file.svg`, in a `<figure>` captioned with `alt`, and each
+/// link to a chapter's file (`](03-leak-or-churn.md)`, or with a `#section`)
+/// pointed at the chapter's module.
 fn inline_figures(text: &str, dir: &Path) -> io::Result<String> {
+    let text = CHAPTERS.iter().fold(text.to_string(), |t, (file, module)| {
+        t.replace(
+            &format!("]({file})"),
+            &format!("](crate::chapters::{module})"),
+        )
+        .replace(
+            &format!("]({file}#"),
+            &format!("](crate::chapters::{module}#"),
+        )
+    });
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         match svg_image(line) {
