@@ -4,13 +4,10 @@
 //! what Node 20 prints): the bytes a request allocates, the set a leak keeps,
 //! and the garbage rate at the incident's 100 requests a second.
 
+mod quoted;
+
 const CHAPTER: &str = include_str!("../docs/01-the-incident.md");
 const REFERENCE: &str = include_str!("../reference/README.md");
-
-/// The chapter with every run of whitespace made one space.
-fn chapter() -> String {
-    CHAPTER.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 /// The `alloc n=…` line of the reference's expected output.
 fn alloc_output(n: u64) -> serde_json::Value {
@@ -27,10 +24,7 @@ fn field(v: &serde_json::Value, k: &str) -> u64 {
 }
 
 fn assert_quoted(figure: &str, what: &str) {
-    assert!(
-        chapter().contains(figure),
-        "chapter 1 should quote {what} as `{figure}`"
-    );
+    quoted::assert_quoted("chapter 1", CHAPTER, figure, what);
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! host, not compiled by rustdoc, so it carries no doctests of its own.)
 
 mod common;
+mod quoted;
 
 use clap::Parser;
 use fraudcheck::Variant;
@@ -19,17 +20,8 @@ static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc
 
 const README: &str = include_str!("../README.md");
 
-/// The README with every run of whitespace made one space, so that a figure
-/// is found wherever the prose wraps.
-fn readme() -> String {
-    README.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn assert_quoted(figure: &str, what: &str) {
-    assert!(
-        readme().contains(figure),
-        "README.md should quote {what} as `{figure}`"
-    );
+    quoted::assert_quoted("README.md", README, figure, what);
 }
 
 #[test]
