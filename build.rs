@@ -8,6 +8,11 @@
 //! replaced by the SVG itself, embedded in the page, and `src/chapters.rs`
 //! includes that copy.
 //!
+//! The chapters' Rust samples measure with heapmeter, which needs its
+//! counting allocator as the global allocator: the copy declares it, as
+//! hidden lines, in every sample that does not declare one itself, so that
+//! the samples read on a code host without lines meant for the compiler.
+//!
 //! The chapters link each other as files too (`[chapter 3](03-leak-or-churn.md)`),
 //! which a code host follows; in the copy those links point at the
 //! chapters' modules instead, which rustdoc follows (and checks).
@@ -30,6 +35,11 @@ fn main() -> io::Result<()> {
     }
     Ok(())
 }
+
+/// The counting allocator, as hidden lines of a Rust sample.
+const ALLOCATOR: &str = "# #[global_allocator]\n\
+    # static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =\n\
+    #     heapmeter::CountingAlloc::system();\n";
 
 /// The chapters' files and the modules of `src/chapters.rs` that hold them.
 const CHAPTERS: [(&str, &str); 10] = [
@@ -61,7 +71,20 @@ fn inline_figures(text: &str, dir: &Path) -> io::Result<String> {
         )
     });
     let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim_end() == "```rust" {
+            out += line;
+            out.push('\n');
+            let block: Vec<&str> = lines
+                .clone()
+                .take_while(|l| !l.starts_with("```"))
+                .collect();
+            if !block.iter().any(|l| l.contains("#[global_allocator]")) {
+                out += ALLOCATOR;
+            }
+            continue;
+        }
         match svg_image(line) {
             Some((alt, file)) => {
                 let svg = fs::read_to_string(dir.join(file)).map_err(|e| {
