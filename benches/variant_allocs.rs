@@ -2,9 +2,12 @@
 //! (`bytes/<variant>/<users>`) per request of every fraudcheck variant,
 //! through heapmeter's criterion measurements. The counts are exact and
 //! deterministic, so every sample is the same number; criterion's baselines
-//! (`--save-baseline`, `--baseline`) then flag any change in them. The
-//! fixed variants are not here: they allocate nothing, and criterion cannot
-//! analyse a measurement of zero (budget tests hold them to it instead).
+//! (`--save-baseline`, `--baseline`) then report any change in them exactly,
+//! and flag it as a regression above criterion's noise threshold (1 % by
+//! default). The fixed variants are not here: they allocate nothing, and
+//! criterion cannot analyse a measurement of zero nor save it as a baseline
+//! (budget tests hold them to it instead; docs/BENCHMARKS.md has what
+//! criterion does then).
 //!
 //! ```text
 //! cargo bench --bench variant_allocs

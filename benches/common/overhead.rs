@@ -30,26 +30,40 @@ pub fn config() -> Criterion {
 }
 
 /// Runs `iters` iterations of `op` on each of `threads` threads at once and
-/// returns the wall time from the common start to the last finish.
+/// returns the wall time from the first thread's start to the last finish.
+///
+/// NOTE: each thread reads the clock itself when the start line opens. A
+/// start read by the spawning thread after its own `wait` raced the
+/// workers: on a loaded machine they could finish a short sample before it
+/// was scheduled again, and the sample came out as zero (criterion then
+/// drops the benchmark) or too short.
 fn run_threads(threads: usize, iters: u64, op: &(dyn Fn(u64) + Sync)) -> Duration {
-    let start_line = Barrier::new(threads + 1);
+    let start_line = Barrier::new(threads);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
                     start_line.wait();
+                    let start = Instant::now();
                     for i in 0..iters {
                         op(i);
                     }
-                    Instant::now()
+                    (start, Instant::now())
                 })
             })
             .collect();
-        start_line.wait();
-        let start = Instant::now();
-        let end = handles
+        let spans: Vec<(Instant, Instant)> = handles
             .into_iter()
             .map(|h| h.join().expect("bench thread"))
+            .collect();
+        let start = spans
+            .iter()
+            .map(|s| s.0)
+            .min()
+            .expect("at least one thread");
+        let end = spans
+            .iter()
+            .map(|s| s.1)
             .max()
             .expect("at least one thread");
         end - start
