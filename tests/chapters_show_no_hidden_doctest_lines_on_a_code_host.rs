@@ -24,5 +24,9 @@ fn no_rust_sample_in_docs_has_a_hidden_line() {
             }
         }
     }
-    assert!(hidden.is_empty(), "hidden doctest lines:\n{}", hidden.join("\n"));
+    assert!(
+        hidden.is_empty(),
+        "hidden doctest lines:\n{}",
+        hidden.join("\n")
+    );
 }
