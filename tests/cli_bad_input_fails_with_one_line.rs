@@ -39,7 +39,10 @@ fn bad_input_fails_with_one_line() {
     fails(&["replay", "--store-latency", "fast"], "invalid duration");
     fails(&["replay", "--limit", "1GiX"], "invalid size");
     fails(&["replay", "--baseline", "lots"], "invalid size");
-    fails(&["replay", "--memory", "rss"], "expected `live` or `resident`");
+    fails(
+        &["replay", "--memory", "rss"],
+        "expected `live` or `resident`",
+    );
     fails(&["replay", "--pods", "four"], "not a number");
 
     // A limit the rest of the service already uses up.
