@@ -1,4 +1,5 @@
-//! Puts the chapters' figures inline for rustdoc.
+//! Writes the copy of the chapters that rustdoc compiles: figures embedded,
+//! links pointed at modules, the counting allocator declared.
 //!
 //! The chapters in `docs/` show their figures as Markdown images,
 //! `![what it shows](05-soak-memory.svg)`, which a code host renders next to
@@ -29,8 +30,8 @@ fn main() -> io::Result<()> {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "md") {
             let text = fs::read_to_string(&path)?;
-            let inlined = inline_figures(&text, Path::new("docs"))?;
-            fs::write(out.join(path.file_name().expect("a file")), inlined)?;
+            let copy = for_rustdoc(&text, Path::new("docs"))?;
+            fs::write(out.join(path.file_name().expect("a file")), copy)?;
         }
     }
     Ok(())
@@ -58,8 +59,9 @@ const CHAPTERS: [(&str, &str); 10] = [
 /// `text` with each line that is only `![alt](file.svg)` replaced by the
 /// SVG of `dir/file.svg`, in a `<figure>` captioned with `alt`, and each
 /// link to a chapter's file (`](03-leak-or-churn.md)`, or with a `#section`)
-/// pointed at the chapter's module.
-fn inline_figures(text: &str, dir: &Path) -> io::Result<String> {
+/// pointed at the chapter's module; each Rust sample that declares no
+/// global allocator gets [`ALLOCATOR`].
+fn for_rustdoc(text: &str, dir: &Path) -> io::Result<String> {
     let text = CHAPTERS.iter().fold(text.to_string(), |t, (file, module)| {
         t.replace(
             &format!("]({file})"),
@@ -71,16 +73,13 @@ fn inline_figures(text: &str, dir: &Path) -> io::Result<String> {
         )
     });
     let mut out = String::with_capacity(text.len());
-    let mut lines = text.lines().peekable();
+    let mut lines = text.lines();
     while let Some(line) = lines.next() {
         if line.trim_end() == "```rust" {
             out += line;
             out.push('\n');
-            let block: Vec<&str> = lines
-                .clone()
-                .take_while(|l| !l.starts_with("```"))
-                .collect();
-            if !block.iter().any(|l| l.contains("#[global_allocator]")) {
+            let mut sample = lines.clone().take_while(|l| !l.starts_with("```"));
+            if !sample.any(|l| l.contains("#[global_allocator]")) {
                 out += ALLOCATOR;
             }
             continue;
