@@ -73,6 +73,7 @@ use tower_service::Service;
 
 use crate::future::{count, MeasuredFuture};
 use crate::prometheus::Metrics;
+use crate::Label;
 
 /// Measures each request of the service it wraps and records it per route
 /// into a [`Metrics`] registry. See the [module](self) docs.
@@ -159,9 +160,9 @@ where
         #[cfg(not(feature = "axum"))]
         let route = Route::Fixed(Arc::clone(&self.label));
         // The request's work starts in `call`: count it as its first poll.
-        let (future, called) = count(|| self.inner.call(req));
+        let (future, called) = count(Label::NONE, || self.inner.call(req));
         ResponseFuture {
-            inner: MeasuredFuture::starting_at(future, called),
+            inner: MeasuredFuture::starting_at(future, called, Label::NONE),
             route,
             metrics: Arc::clone(&self.metrics),
         }
