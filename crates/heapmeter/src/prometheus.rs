@@ -114,7 +114,36 @@ impl Route {
 }
 
 /// Routes by pattern, then by method.
-type Routes = HashMap<Box<str>, Vec<(Box<str>, Arc<Route>)>>;
+type Routes = HashMap<Box<str>, Vec<(Box<str>, Arc<Route>)>, BuildFnv>;
+
+/// FNV-1a: route patterns are short strings the service itself chose, so
+/// a lookup per request needs speed, not SipHash's defence against
+/// chosen keys.
+#[derive(Clone, Copy, Debug, Default)]
+struct BuildFnv;
+
+#[derive(Debug)]
+struct Fnv(u64);
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// A registry with heapmeter's metrics; add your own through
 /// [`Metrics::registry_mut`]. Cheap to share: wrap it in an `Arc`.

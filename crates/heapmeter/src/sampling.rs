@@ -3,7 +3,9 @@
 //!
 //! Off by default. [`start`] switches it on with a mean interval in bytes
 //! ([`DEFAULT_INTERVAL`], 512 KiB, as Go's `MemProfileRate`, jemalloc's
-//! `lg_prof_sample:19` and tcmalloc). Each thread walks its own stream of
+//! `lg_prof_sample:19` and gperftools' tcmalloc; Google's newer tcmalloc
+//! samples every 2 MiB) until the [`Session`] it returns is dropped. Each
+//! thread walks its own stream of
 //! allocated bytes and takes a sample where an exponentially distributed
 //! countdown runs out, so an allocation of `size` bytes is sampled with
 //! probability `1 − e^(−size/interval)`; its call stack is recorded
@@ -27,13 +29,45 @@
 //! # drop(kept);
 //! ```
 //!
-//! What it costs: while on and not sampling, an allocation pays the
-//! counting's byte compare (the countdown is the slot's byte counter
-//! against the next sampling point) and a free checks a counter of a small
-//! filter keyed by address; a sample captures the stack (tens of thousands of
-//! instructions, most of them the unwinder's: see the repository's
-//! `docs/BENCHMARKS.md`) and takes a spin lock around fixed-size static tables. Nothing is allocated
-//! through the counted path; nothing is symbolised until [`profile`].
+//! What it costs: while on and not sampling, an allocation pays nothing
+//! beyond counting (the countdown is the slot's byte counter against the
+//! next sampling point, the comparison counting makes anyway) and a free
+//! checks a counter of a small filter keyed by address; a sample captures
+//! the stack and takes a spin lock around fixed-size static tables.
+//! Nothing is allocated through the counted path; nothing is symbolised
+//! until [`profile`]. The repository's `docs/BENCHMARKS.md` measures each
+//! part beside other profilers.
+//!
+//! # Stacks: frame pointers or the unwinder
+//!
+//! Most of a sample's cost is its stack. A program built with frame
+//! pointers gets a walk of the frame-pointer chain: a few hundred
+//! instructions for a whole stack. Without them, the unwinder reads the
+//! binary's unwind tables: tens of thousands of instructions. Build a
+//! service with them to sample cheaply:
+//!
+//! ```text
+//! RUSTFLAGS="-C force-frame-pointers=yes" cargo build --release
+//! ```
+//!
+//! or, for every build of a project, in `.cargo/config.toml`:
+//!
+//! ```text
+//! [build]
+//! rustflags = ["-C", "force-frame-pointers=yes"]
+//! ```
+//!
+//! Rust's standard library already keeps them. They cost the program one
+//! register and two instructions per call that has a frame; the
+//! repository's benchmarks measure what that means for a request.
+//! [`stack_walk`] says which method this process uses: it is decided when
+//! sampling first starts, by walking two known frames (the setting is the
+//! same for the whole build); `HEAPMETER_STACK_WALK=unwinder` in the
+//! environment forces the unwinder. The walk never reads outside the
+//! thread's own stack, so it cannot crash; but where a stack passes
+//! through code built without frame pointers (a C library's, say) the
+//! frames above it are missing or wrong: use the unwinder for such
+//! programs.
 //!
 //! Realloc: a sampled block keeps its sample when it is resized or moved
 //! (same stack and weight, new size), so in-use estimates follow it. The
