@@ -10,7 +10,8 @@ mod overhead;
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = heapmeter::CountingAlloc::system();
 
 fn main() {
-    heapmeter::sampling::start(heapmeter::sampling::DEFAULT_INTERVAL).expect("installed");
+    let _session =
+        heapmeter::sampling::start(heapmeter::sampling::DEFAULT_INTERVAL).expect("installed");
     let mut c = overhead::config();
     overhead::benches(&mut c, "sampling_system");
     c.final_summary();

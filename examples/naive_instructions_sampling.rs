@@ -8,6 +8,7 @@ static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = heapmeter::Countin
 mod common;
 
 fn main() {
-    heapmeter::sampling::start(heapmeter::sampling::DEFAULT_INTERVAL).expect("installed");
+    let _session =
+        heapmeter::sampling::start(heapmeter::sampling::DEFAULT_INTERVAL).expect("installed");
     common::run();
 }

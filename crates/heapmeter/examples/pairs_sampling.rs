@@ -9,6 +9,7 @@ static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = heapmeter::Countin
 mod pairs;
 
 fn main() {
-    heapmeter::sampling::start(heapmeter::sampling::DEFAULT_INTERVAL).expect("installed");
+    let _session =
+        heapmeter::sampling::start(heapmeter::sampling::DEFAULT_INTERVAL).expect("installed");
     pairs::run();
 }
