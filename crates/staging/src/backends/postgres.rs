@@ -3,7 +3,6 @@
 //! The query is awaited by the request that needs it; the connection's
 //! own task (spawned at connect) writes it and reads the rows.
 
-
 use fraudcheck::{AsyncStoreBackend, StoreError};
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls};
