@@ -37,7 +37,7 @@
 //! `fraudcheck::data::risky_user_ids(users, 7)` for `--users N`
 //! ([`risky_ids`]): exactly the ids `heaplab serve --users N` holds in its
 //! embedded store and writes to PostgreSQL with `--seed-db` (seed 7,
-//! [`SERVICE_SEED`](crate::service::SERVICE_SEED)). A target seeded
+//! [`SERVICE_SEED`]). A target seeded
 //! otherwise answers `"risky": false` to every request; the report's count
 //! of risky answers shows it.
 
