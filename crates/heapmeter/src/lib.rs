@@ -80,6 +80,7 @@ mod profile;
 pub mod sampling;
 mod scope;
 mod stats;
+pub mod verdict;
 
 #[cfg(feature = "criterion")]
 pub mod criterion;
