@@ -12,8 +12,9 @@ const POSTGRES_URL = process.env.HEAPLAB_POSTGRES_URL || 'postgres://heaplab:hea
 
 /** `url` with the connection's search_path set to `schema`. */
 function withSearchPath(url, schema) {
+  // %20 for the space, which node-postgres and tokio-postgres both read.
   const u = new URL(url);
-  u.searchParams.set('options', `-c search_path=${schema}`);
+  u.search = `${u.search ? u.search + '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   return u.toString();
 }
 
