@@ -136,8 +136,9 @@ pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
+/// The runtime `serve` and `soak` run on; the command's entry point enters
+/// it once (`Runtime::block_on`: the process's main task, not a request).
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    // NOTE: multi-thread: the handler's `block_in_place` needs it.
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -214,9 +215,12 @@ pub async fn soak_in_process(
 ) -> Result<SoakReport> {
     let mut service = ServiceConfig::new(variant, args.users);
     let servers = if args.real {
-        let (redis, pg) = tokio::task::block_in_place(|| -> Result<_> {
+        // Starting servers blocks: on a blocking thread.
+        let (redis, pg) = tokio::task::spawn_blocking(|| -> Result<_> {
             Ok((OwnRedis::start()?, OwnPostgres::start()?))
-        })?;
+        })
+        .await
+        .map_err(StagingError::Blocking)??;
         service.redis = Some(redis.url());
         service.postgres = Some(pg.url());
         service.seed_db = true;

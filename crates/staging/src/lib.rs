@@ -2,7 +2,9 @@
 //!
 //! - [`service`]: `heaplab serve`, an axum service answering
 //!   `POST /payments` with one fraudcheck variant, with `/metrics` and
-//!   `/healthz`.
+//!   `/healthz`; each request awaits the check, and the check awaits Redis
+//!   and PostgreSQL ([`backends`]). The service module says what heapmeter's
+//!   per-request accounting sees of a request, and what stays outside.
 //! - [`metrics`]: its Prometheus text.
 //! - [`soak`]: `heaplab soak`, an open-loop load at a fixed rate over
 //!   loopback, bounded in time, that scrapes `/metrics` and judges growth.

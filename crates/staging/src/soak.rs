@@ -11,13 +11,13 @@ use std::fmt;
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use heapmeter::Verdict;
 use tokio::sync::mpsc;
 
-use crate::client::HttpClient;
+use crate::client::{HttpClient, HttpError};
 use crate::metrics::scrape_value;
 use crate::{Result, StagingError};
 use heapmeter::{GrowthMonitor, GrowthRule};
@@ -232,14 +232,14 @@ pub async fn run(
             "{addr}: the soak targets loopback only (127.0.0.1 or [::1])"
         )));
     }
-    let mut scraper = HttpClient::new(addr, config.timeout);
-    let first = scraper.get("/healthz").await?;
+    let client = HttpClient::new(addr, config.timeout);
+    let first = client.get("/healthz").await?;
     if first.status != 200 {
-        return Err(StagingError::Soak(format!(
-            "{addr}/healthz answered {}: {}",
-            first.status,
-            first.text()
-        )));
+        return Err(StagingError::Unhealthy {
+            url: format!("http://{addr}"),
+            status: first.status,
+            body: first.text(),
+        });
     }
 
     let period = Duration::from_secs_f64(1.0 / f64::from(config.rps));
@@ -249,8 +249,6 @@ pub async fn run(
     // requests is allocated up front, so the soak's own heap stays flat.
     let mut latencies: Vec<Duration> = Vec::with_capacity(total as usize);
     let (tx, mut rx) = mpsc::channel::<(Ending, Duration)>(config.max_in_flight.max(1));
-    let pool: Arc<Mutex<Vec<HttpClient>>> =
-        Arc::new(Mutex::new(Vec::with_capacity(config.max_in_flight)));
     let in_flight = Arc::new(AtomicUsize::new(0));
     let sent = Arc::new(AtomicU64::new(0));
     let mut tally = Tally {
@@ -273,7 +271,7 @@ pub async fn run(
         let t = now.duration_since(start).as_secs_f64();
         // Scrape, if due (scrapes go on while the last requests drain).
         if now >= next_scrape {
-            if let Ok(r) = scraper.get("/metrics").await {
+            if let Ok(r) = client.get("/metrics").await {
                 if let Some(s) = MetricSample::parse(&r.text(), t) {
                     if let Some(bar) = &bar {
                         bar.set_message(format!(
@@ -289,10 +287,16 @@ pub async fn run(
         }
         // Faults, if due.
         while let Some(step) = faults.next_if(|s| s.at * config.duration.as_secs_f64() <= t) {
-            let mut step = step;
-            // Starting and stopping servers blocks: let the runtime move
-            // this worker's other tasks (the requests in flight) elsewhere.
-            tokio::task::block_in_place(|| (step.action)())?;
+            // Starting and stopping servers blocks: on a blocking thread,
+            // while the requests in flight go on.
+            let (step, done) = tokio::task::spawn_blocking(move || {
+                let mut step = step;
+                let done = (step.action)();
+                (step, done)
+            })
+            .await
+            .map_err(StagingError::Blocking)?;
+            done?;
             fault_log.push((t, step.what));
         }
         // Collect what finished.
@@ -327,21 +331,15 @@ pub async fn run(
         }
         in_flight.fetch_add(1, Ordering::AcqRel);
         sent.fetch_add(1, Ordering::Relaxed);
-        let mut client = pool
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop()
-            .unwrap_or_else(|| HttpClient::new(addr, config.timeout));
-        let (tx, pool, in_flight) = (tx.clone(), pool.clone(), in_flight.clone());
+        let (tx, client, in_flight) = (tx.clone(), client.clone(), in_flight.clone());
         tokio::spawn(async move {
             let body = format!(r#"{{"id":{id},"user_id":{user_id},"amount_cents":4200}}"#);
             let ending = match client.post_json("/payments", body.as_bytes()).await {
                 Ok(r) => classify(r.status, &r.body),
-                Err(StagingError::Soak(m)) if m.contains("no answer within") => Ending::Timeout,
+                Err(HttpError::Timeout { .. }) => Ending::Timeout,
                 Err(_) => Ending::Transport,
             };
             let latency = due.elapsed();
-            pool.lock().unwrap_or_else(|p| p.into_inner()).push(client);
             // The receiver lives until every request is in.
             let _ = tx.send((ending, latency)).await;
             in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -355,7 +353,7 @@ pub async fn run(
         }
     }
     let end = start.elapsed().as_secs_f64();
-    if let Ok(r) = scraper.get("/metrics").await {
+    if let Ok(r) = client.get("/metrics").await {
         if let Some(s) = MetricSample::parse(&r.text(), end) {
             samples.push(s);
         }
