@@ -64,8 +64,17 @@ pub enum StagingError {
         /// The body it answered.
         body: String,
     },
-    /// The task serving the service ended abnormally.
-    #[error("the service task failed: {0}")]
+    /// A target's process could not be read in `/proc`.
+    #[error("--pid {pid}: cannot read /proc/{pid}/status: {source}")]
+    Proc {
+        /// The process id.
+        pid: u32,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A task of the service or of the soak ended abnormally.
+    #[error("a task failed: {0}")]
     Task(#[source] tokio::task::JoinError),
     /// Starting or stopping a server (a soak's own, or its fault steps)
     /// ran on a blocking thread that could not finish.

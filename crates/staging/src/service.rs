@@ -85,6 +85,11 @@ impl Default for OnFailure {
     }
 }
 
+/// The seed of the risky-user ids a service holds (embedded) and seeds
+/// PostgreSQL with (`--seed-db`): `fraudcheck::data::risky_user_ids(users,
+/// SERVICE_SEED)`. A soak pays as the same ids.
+pub const SERVICE_SEED: u64 = 7;
+
 /// How to run the service.
 #[derive(Clone, Debug)]
 pub struct ServiceConfig {
@@ -109,12 +114,13 @@ pub struct ServiceConfig {
 }
 
 impl ServiceConfig {
-    /// A variant over `users` risky users, seed 7, failing open, 4 KiB bodies.
+    /// A variant over `users` risky users, seed [`SERVICE_SEED`], failing
+    /// open, 4 KiB bodies.
     pub fn new(variant: Variant, users: usize) -> ServiceConfig {
         ServiceConfig {
             variant,
             users,
-            seed: 7,
+            seed: SERVICE_SEED,
             on_failure: OnFailure::default(),
             max_body_bytes: 4096,
             redis: None,
