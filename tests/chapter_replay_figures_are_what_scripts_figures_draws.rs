@@ -49,7 +49,7 @@ fn every_replay_graph_in_docs_is_what_its_command_draws_now() {
         .filter_map(|l| l.strip_prefix(PREFIX))
         .filter(|l| l.starts_with("replay "))
         .collect();
-    assert_eq!(lines.len(), 2, "scripts/figures draws two replay graphs");
+    assert_eq!(lines.len(), 1, "scripts/figures draws one replay graph");
     let dir = tempfile::tempdir().expect("a scratch directory");
     for line in lines {
         let mut args: Vec<String> = line.split_whitespace().map(String::from).collect();

@@ -23,6 +23,7 @@ fn bad_input_fails_with_one_line() {
     fails(&["replay", "--duration", "-5m"], "negative");
     fails(&["replay", "--ttl", "0"], "greater than zero");
     fails(&["replay", "--limit", "0"], "greater than zero");
+    fails(&["replay", "--store-connections", "0"], "greater than zero");
     fails(&["compare", "--users", "0"], "greater than zero");
     fails(&["compare", "--requests", "-1"], "greater than zero");
     fails(
@@ -91,6 +92,7 @@ fn help_shows_defaults_on_every_subcommand() {
                 "[default: 4h]",
                 "[default: 1GiB]",
                 "[default: 200ms]",
+                "[default: 10]",
                 "[default: 128MiB]",
             ][..],
         ),

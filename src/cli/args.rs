@@ -99,6 +99,11 @@ pub(crate) struct ReplayArgs {
     /// lets about 20 requests in; 0 hides it)
     #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = any_duration, allow_hyphen_values = true)]
     store_latency: Duration,
+    /// Connections to the store per pod: a query waits for a free one
+    /// (node-postgres's default pool, which the incident's Node service
+    /// used, has 10)
+    #[arg(long, value_name = "N", default_value = "10", value_parser = positive_u32, allow_hyphen_values = true)]
+    store_connections: u32,
     /// Memory of the rest of the service per pod, not simulated (runtime,
     /// libraries, other caches)
     #[arg(long, value_name = "SIZE", default_value = "128MiB", value_parser = any_size, allow_hyphen_values = true)]
@@ -108,10 +113,11 @@ pub(crate) struct ReplayArgs {
     /// deriv(memory[5m]) > 1MB/s for 10m)
     #[arg(long, value_name = "SIZE", default_value = "1MB", value_parser = positive_size, allow_hyphen_values = true)]
     alert_rate: u64,
-    /// What a pod's memory counts: `live`, the bytes its check holds,
-    /// requests served one at a time; `resident`, also the working sets of
-    /// the requests in flight while the store answers (each request that
-    /// waits holds its set until it ends)
+    /// `live`: a pod's memory is the bytes its check holds, each request's
+    /// peak for an instant; `resident`: the same bytes, and the requests in
+    /// flight counted (waiting for a connection and for the store: they
+    /// hold nothing of the check until it answers; lost when their pod is
+    /// OOMKilled)
     #[arg(long, value_name = "MODEL", default_value = "live", value_parser = memory_model)]
     memory: MemoryModel,
     /// Seed of the risky-user ids and the payments
@@ -142,6 +148,7 @@ impl ReplayArgs {
             users: self.users,
             ttl: self.ttl,
             store_latency: self.store_latency,
+            store_connections: self.store_connections,
             baseline: self.baseline,
             alert_rate: self.alert_rate,
             seed: self.seed,

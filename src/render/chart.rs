@@ -2,6 +2,8 @@
 
 use heapmeter::Bytes;
 
+use std::time::Duration;
+
 use super::format::{clock_time, count};
 use crate::replay::{MemoryModel, ReplayConfig, VariantReport};
 
@@ -29,9 +31,10 @@ pub fn memory_chart(
     }
     if config.memory == MemoryModel::Resident {
         title += &format!(
-            "; requests in flight on a pod: at most {}, {} lost in OOMKills",
+            "; requests in flight on a pod: at most {}, {} lost in OOMKills; the longest took {}",
             count(report.peak_in_flight),
-            count(report.lost_in_kills)
+            count(report.lost_in_kills),
+            clock_time(Duration::from_secs_f64(report.longest_request_s))
         );
     }
     let mut out = title + "\n";

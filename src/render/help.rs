@@ -9,7 +9,6 @@ requests      requests replayed for the variant (all pods)
 allocs/req    heap allocations per request, mean (exact, counted by heapmeter)
 bytes/req     bytes allocated per request, mean (freed or not)
 peak/pod      highest memory of any pod: baseline + what the check holds + a request's peak
-              (+ the requests in flight, with --memory resident)
 OOMKills      pods killed for passing the limit and restarted cold (= restarts)
 first kill    virtual time (h:mm:ss) of the first OOMKill
 alert         when the growth alert (deriv(memory[5m]) > --alert-rate for 10m, on each pod's
@@ -72,11 +71,13 @@ pub fn replay() -> String {
     format!(
         "Each request runs the variant's real code, measured by heapmeter; only the \
          clock is simulated, so hours take seconds. A pod's memory is --baseline plus \
-         what its check object holds (--memory live); with --memory resident, also the \
-         working sets of its requests in flight, each held until the request ends on \
-         the virtual clock (a store query takes --store-latency). A pod that passes \
-         --limit is OOMKilled, its requests in flight are lost, and it is restarted \
-         cold. The cache lives outside the pods and survives restarts. A \
+         what its check object holds. A store query waits for one of the pod's \
+         --store-connections, then takes --store-latency; with --memory resident the \
+         requests waiting are counted in flight (they hold nothing of the check until \
+         the store answers, and nothing after the answer takes virtual time: the burst \
+         of memory when a stalled store answers is measured on the real services, see \
+         docs/BENCHMARKS.md). A pod that passes --limit is OOMKilled, its requests in \
+         flight are lost, and it is restarted cold. The cache lives outside the pods and survives restarts. A \
          check that fails is decided by the fail policy (open: the payment passes).\n\n\
          Columns:\n{}",
         indent(REPLAY_LEGEND)

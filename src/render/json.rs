@@ -19,6 +19,7 @@ struct ReplayJson<'a> {
     users: usize,
     ttl_s: f64,
     store_latency_s: f64,
+    store_connections: u32,
 }
 
 /// The replay's reports as a pretty JSON array, one object per variant,
@@ -36,6 +37,7 @@ pub fn replay(config: &ReplayConfig, reports: &[VariantReport]) -> serde_json::R
             users: config.users,
             ttl_s: config.ttl.as_secs_f64(),
             store_latency_s: config.store_latency.as_secs_f64(),
+            store_connections: config.store_connections,
         })
         .collect();
     pretty(&json)

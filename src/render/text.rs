@@ -14,7 +14,8 @@ use crate::replay::ReplayConfig;
 pub fn describe(config: &ReplayConfig) -> String {
     format!(
         "{} pods, {} req/s round robin, {} simulated ({} requests per variant), limit {} per pod \
-         (baseline {}), {} risky users, TTL {}, store latency {}, growth alert over {} MB/s, memory {}",
+         (baseline {}), {} risky users, TTL {}, store latency {} ({} connections per pod), growth alert over {} MB/s, \
+         memory {}",
         config.pods,
         config.rps,
         human_duration(config.duration),
@@ -24,6 +25,7 @@ pub fn describe(config: &ReplayConfig) -> String {
         count(config.users as u64),
         human_duration(config.ttl),
         human_duration(config.store_latency),
+        config.store_connections,
         config.alert_rate as f64 / 1e6,
         config.memory.name(),
     )

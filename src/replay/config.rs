@@ -25,6 +25,10 @@ pub struct ReplayConfig {
     pub ttl: Duration,
     /// Time a store query takes, on the virtual clock.
     pub store_latency: Duration,
+    /// Connections to the store per pod: a query waits for one of them
+    /// (10 by default, node-postgres's `Pool`, which the incident's Node
+    /// service used).
+    pub store_connections: u32,
     /// Memory of the rest of the service per pod, in bytes (not simulated).
     pub baseline: u64,
     /// Growth of a pod's memory above which the growth alert is pending,
@@ -43,26 +47,32 @@ pub struct ReplayConfig {
 }
 
 /// What a pod's memory, the figure its limit and the growth alert act on,
-/// is made of in the replay.
+/// is made of in the replay, and whether requests in flight are counted.
+///
+/// The two models book the same bytes; `Resident` also counts the
+/// requests in flight. Neither is the kernel's RSS: the allocator's own
+/// share (0.9–1.6× the live growth, measured with `examples/pod_memory`)
+/// is not added.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MemoryModel {
-    /// The baseline plus the bytes the pod's check holds, requests served
-    /// one at a time: each request's peak counts for an instant. The
-    /// default, because it is what the code shown does to a pod when its
-    /// dependencies answer quickly: resident memory measured under churn
-    /// followed live bytes (chapter 8), and one request's working set does
-    /// not show next to the baseline.
+    /// The baseline plus the bytes the pod's check holds; each request's
+    /// peak counts for the instant it happens.
     #[default]
     Live,
-    /// `Live`, plus the requests in flight: a request that waits on the
-    /// virtual clock (a store query of `store_latency`) holds its working
-    /// set (its peak bytes above what it keeps) until it ends, so requests
-    /// that overlap add up, `λ·W` of them per pod by Little's law. A pod
-    /// OOMKilled with requests in flight loses them. This is the one
-    /// mechanism measured in chapter 8 that takes a pod running the code
-    /// shown to its limit without a retained reference; the allocator's
-    /// own overhead (0.9–1.6× the live growth, measured there) is not
-    /// added.
+    /// `Live`, with the requests in flight counted: a request is in flight
+    /// from its arrival until its store queries have answered (each waits
+    /// for a connection of its pod's pool, then for `store_latency`), and
+    /// a pod OOMKilled with requests in flight loses them. While it waits,
+    /// a request holds nothing of the check: no variant has allocated
+    /// anything it keeps before its query answers (a `GET` that misses
+    /// returns no body). From the answer on it holds its working set,
+    /// until it ends: an instant here, since the replay does not simulate
+    /// the CPU time after the answer. So a stalled store fills the pods
+    /// with waiting requests, not with memory; the memory that arrives
+    /// when a stalled store answers thousands of waiting requests at once,
+    /// each then parsing the list on a busy CPU, is measured on the real
+    /// services (`scripts/node-vs-rust`, in `docs/BENCHMARKS.md`), not
+    /// modelled here.
     Resident,
 }
 
@@ -87,6 +97,7 @@ impl Default for ReplayConfig {
             users: 1_000,
             ttl: Duration::from_secs(300),
             store_latency: Duration::from_millis(200),
+            store_connections: 10,
             baseline: 128 << 20,
             alert_rate: 1_000_000,
             seed: 42,
@@ -119,6 +130,9 @@ impl ReplayConfig {
         }
         if self.ttl.is_zero() {
             return zero("--ttl");
+        }
+        if self.store_connections == 0 {
+            return zero("--store-connections");
         }
         if self.limit <= self.baseline {
             return Err(Error::LimitBelowBaseline {

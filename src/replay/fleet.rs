@@ -22,11 +22,8 @@ pub(crate) struct Pod {
     pub(crate) restarts: u64,
     /// Bytes freed by dropping the checks of killed pods.
     pub(crate) freed_on_kill: u64,
-    /// Requests in flight ([`MemoryModel::Resident`]): when each ends, and
-    /// the bytes it holds until then.
-    in_flight: BinaryHeap<Reverse<(Duration, i64)>>,
-    /// The sum of the bytes `in_flight` holds.
-    in_flight_bytes: i64,
+    /// When each request in flight ends ([`MemoryModel::Resident`]).
+    in_flight: BinaryHeap<Reverse<Duration>>,
     /// Requests in flight lost when this pod was OOMKilled.
     pub(crate) lost_in_kills: u64,
 }
@@ -41,24 +38,24 @@ impl Pod {
             restarts: 0,
             freed_on_kill: 0,
             in_flight: BinaryHeap::new(),
-            in_flight_bytes: 0,
             lost_in_kills: 0,
         }
     }
 
-    /// What the pod holds: its check's bytes and its requests in flight.
+    /// What the pod holds: its check's bytes. Its requests in flight hold
+    /// nothing of the check until the store answers them, and from then to
+    /// their end is an instant of virtual time (see [`MemoryModel::Resident`]).
     fn holds(&self) -> i64 {
-        self.heap + self.in_flight_bytes
+        self.heap
     }
 
     /// Ends the requests in flight that are done by `t`.
     fn finish_until(&mut self, t: Duration) {
-        while let Some(&Reverse((end, bytes))) = self.in_flight.peek() {
+        while let Some(&Reverse(end)) = self.in_flight.peek() {
             if end > t {
                 break;
             }
             self.in_flight.pop();
-            self.in_flight_bytes -= bytes;
         }
     }
 
@@ -76,7 +73,6 @@ impl Pod {
         self.restarts += 1;
         self.lost_in_kills += self.in_flight.len() as u64;
         self.in_flight.clear();
-        self.in_flight_bytes = 0;
     }
 }
 
@@ -107,6 +103,9 @@ pub(crate) struct Fleet {
     pub(crate) first_alert: Option<Duration>,
     /// Most requests in flight on one pod at once.
     pub(crate) peak_in_flight: u64,
+    /// Longest time from a request's arrival to its end: its wait for a
+    /// connection and its queries.
+    pub(crate) longest_request: Duration,
 }
 
 impl Fleet {
@@ -130,6 +129,7 @@ impl Fleet {
             next_sample: Duration::ZERO,
             first_alert: None,
             peak_in_flight: 0,
+            longest_request: Duration::ZERO,
         }
     }
 
@@ -164,21 +164,34 @@ impl Fleet {
 
     /// Books a request of pod `p` that arrived at `t`, ended at `end` on
     /// the virtual clock and allocated `s`; OOMKills and restarts the pod if
-    /// its memory passed the limit.
-    pub(crate) fn account(&mut self, p: usize, s: &Stats, t: Duration, end: Duration, env: &Env) {
+    /// its memory passed the limit, and says whether it did.
+    ///
+    /// NOTE: a request's peak counts for the instant it happens. With
+    /// [`MemoryModel::Resident`] a request that ends after it arrived is
+    /// also counted in flight until `end`; it adds no bytes while it
+    /// waits, because the replay's only wait is a store query (queued for
+    /// a connection of the pod's pool, then answering after the latency),
+    /// before which no check has allocated anything it holds
+    /// (`tests/a_request_holds_nothing_of_the_check_while_its_query_waits.rs`),
+    /// and after which nothing takes virtual time: the answer is the end.
+    pub(crate) fn account(
+        &mut self,
+        p: usize,
+        s: &Stats,
+        t: Duration,
+        end: Duration,
+        env: &Env,
+    ) -> bool {
         self.sample_until(t);
         let pod = &mut self.pods[p];
         pod.finish_until(t);
         let high = pod.holds() + s.peak_bytes as i64;
         pod.heap += s.net_bytes();
-        // NOTE: what the request held at its peak and did not keep is its
-        // working set, held until it ends when it waited.
-        let working_set = s.peak_bytes as i64 - s.net_bytes().max(0);
-        if self.memory == MemoryModel::Resident && end > t && working_set > 0 {
-            pod.in_flight.push(Reverse((end, working_set)));
-            pod.in_flight_bytes += working_set;
+        if self.memory == MemoryModel::Resident && end > t {
+            pod.in_flight.push(Reverse(end));
             self.peak_in_flight = self.peak_in_flight.max(pod.in_flight.len() as u64);
         }
+        self.longest_request = self.longest_request.max(end.saturating_sub(t));
         let high = high.max(pod.holds());
         pod.slice_peak = pod.slice_peak.max(high);
         self.peak = self.peak.max(high);
@@ -186,7 +199,9 @@ impl Fleet {
             self.first_kill.get_or_insert(t);
             self.slice_kills += 1;
             pod.restart(self.variant, env);
+            return true;
         }
+        false
     }
 
     /// Memory of a pod whose check holds `heap` bytes, baseline included.

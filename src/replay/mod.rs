@@ -20,11 +20,15 @@
 //!   `baseline` (the rest of the service, not simulated) plus the net bytes
 //!   its construction and its requests left allocated; its peak adds each
 //!   request's `peak_bytes`.
+//! - **The store's connections.** Each pod has a pool of
+//!   `store_connections` connections to the store; a query waits for the
+//!   first to free, then takes `store_latency` (the clock's `sleep`, see
+//!   `pool`).
 //! - **Requests in flight** (`--memory resident`, [`MemoryModel`]). A
-//!   request that waited on the virtual clock (a store query) holds its
-//!   working set until its end, so overlapping requests add up on their pod;
-//!   by default ([`MemoryModel::Live`]) each request is served in an
-//!   instant.
+//!   request whose query waited is counted in flight on its pod until the
+//!   query answers; it holds nothing of the check while it waits, and its
+//!   working set for an instant after the answer, so the bytes booked are
+//!   the same as by default ([`MemoryModel::Live`]).
 //! - **OOMKilled.** When a pod's memory passes `limit`, the pod is killed:
 //!   its check object is dropped (measured, so its state is seen to be
 //!   freed), the restart is counted, and it is rebuilt cold at once, as
@@ -54,13 +58,15 @@
 //! (about `13 · users` bytes) either way. That is noise next to the baseline.
 //!
 //! The modules: `config` (what to replay), `fleet` (the
-//! pods and their OOMKills), `series` (memory over time), `episodes` (store
+//! pods and their OOMKills), `pool` (virtual time and the pods' connections
+//! to the store), `series` (memory over time), `episodes` (store
 //! queries per cache miss), `report` (what each variant did), `variant`
 //! (the main loop) and `workers` (variants in parallel).
 
 mod config;
 mod episodes;
 mod fleet;
+mod pool;
 mod report;
 mod series;
 mod variant;

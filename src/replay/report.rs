@@ -47,6 +47,9 @@ pub struct VariantReport {
     /// [`MemoryModel::Live`](super::MemoryModel::Live), where each request is
     /// served in an instant).
     pub peak_in_flight: u64,
+    /// Longest time a request took on the virtual clock, in seconds: its
+    /// wait for a connection of its pod's pool and its store queries.
+    pub longest_request_s: f64,
     /// The memory model the pods were booked with: `"live"` or
     /// `"resident"`.
     pub memory: &'static str,

@@ -4,12 +4,11 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use fraudcheck::{
-    Clock, Config, Decision, Env, FraudCheck, ManualClock, Payment, RefreshPolicy, Variant,
-};
+use fraudcheck::{Clock, Config, Decision, Env, FraudCheck, Payment, RefreshPolicy, Variant};
 
 use super::episodes::QueryLog;
 use super::fleet::Fleet;
+use super::pool::PoolClock;
 use super::report::{Decisions, Timings, VariantReport};
 use super::series::Series;
 use super::ReplayConfig;
@@ -26,7 +25,10 @@ pub(crate) fn replay(
     progress: &(dyn Fn(u64) + Sync),
 ) -> VariantReport {
     let started = Instant::now();
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(PoolClock::new(
+        config.pods as usize,
+        config.store_connections as usize,
+    ));
     let env = Env::with_clock(config.users, config.seed, clock.clone()).with_config(Config {
         refresh: RefreshPolicy {
             ttl: config.ttl,
@@ -47,8 +49,8 @@ pub(crate) fn replay(
 
     for k in 0..n {
         let t = config.arrival(k);
-        clock.set(t);
         let p = fleet.route(k);
+        clock.begin(p, t);
         let before = env.store.queries();
         let ((decision, took), s) = heapmeter::measure(|| {
             let start = Instant::now();
@@ -61,7 +63,14 @@ pub(crate) fn replay(
         totals.allocs += s.allocs;
         totals.reallocs += s.reallocs;
         totals.bytes_allocated += s.bytes_allocated;
-        fleet.account(p, &s, t, clock.now(), &env);
+        let end = clock.now();
+        // NOTE: only a store query moves the clock, so a request that
+        // queried ends when its last query answers: nothing it does after
+        // the answer takes virtual time (see `Fleet::account`).
+        debug_assert_eq!(clock.answered().unwrap_or(t), end, "request {k}");
+        if fleet.account(p, &s, t, end, &env) {
+            clock.reset_pod(p, t);
+        }
         series.after_request(k, &mut fleet);
         if (k + 1) % PROGRESS_EVERY == 0 {
             progress(PROGRESS_EVERY);
@@ -88,6 +97,7 @@ pub(crate) fn replay(
         restarts_per_pod: fleet.pods().iter().map(|p| p.restarts).collect(),
         lost_in_kills: fleet.pods().iter().map(|p| p.lost_in_kills).sum(),
         peak_in_flight: fleet.peak_in_flight,
+        longest_request_s: fleet.longest_request.as_secs_f64(),
         memory: config.memory.name(),
         freed_on_kill_bytes: fleet.pods().iter().map(|p| p.freed_on_kill).sum(),
         first_oom_kill_s: fleet.first_kill.map(|t| t.as_secs_f64()),
