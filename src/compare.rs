@@ -148,6 +148,62 @@ fn compare_variant(
     })
 }
 
+/// One variant's bytes request by request, as `compare --svg` draws them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareSeries {
+    /// The variant's name.
+    pub variant: &'static str,
+    /// The leak detector's verdict, as in [`CompareRow::verdict`].
+    pub verdict: &'static str,
+    /// Bytes allocated by the first `i` warm requests, for `i` in
+    /// `0..=requests` (exact).
+    pub allocated: Vec<u64>,
+    /// Bytes the first `i` warm requests left allocated: allocated minus
+    /// freed, for `i` in `0..=requests` (exact).
+    pub live: Vec<i64>,
+}
+
+/// The bytes allocated and left live by each variant of `config`, request
+/// by request over `config.requests` warm requests of a fresh check (after
+/// one uncounted warm-up request, as [`heapmeter::per_op`] does); `rows`
+/// are [`run`]'s, in the same order, for the verdicts.
+///
+/// # Panics
+///
+/// If `heapmeter::CountingAlloc` is not the global allocator.
+pub fn series(config: &CompareConfig, rows: &[CompareRow]) -> Result<Vec<CompareSeries>> {
+    let workload = Workload::new(config.users, config.seed, SHORT_POOL);
+    let payment = |i: u64| workload.payment(i);
+    config
+        .variants
+        .iter()
+        .zip(rows)
+        .map(|(&variant, row)| {
+            let fail = |source| Error::Check {
+                variant: row.variant,
+                source,
+            };
+            let env = Env::with_clock(config.users, config.seed, Arc::new(ManualClock::new()));
+            build(variant, &env).is_risky(payment(0)).map_err(fail)?;
+            let check = build(variant, &env);
+            check.is_risky(payment(0)).map_err(fail)?;
+            let (mut allocated, mut live) = (vec![0], vec![0]);
+            for i in 1..=config.requests {
+                let (answer, s) = heapmeter::measure(|| check.is_risky(payment(i)));
+                answer.map_err(fail)?;
+                allocated.push(allocated[allocated.len() - 1] + s.bytes_allocated);
+                live.push(live[live.len() - 1] + s.net_bytes());
+            }
+            Ok(CompareSeries {
+                variant: row.variant,
+                verdict: row.verdict,
+                allocated,
+                live,
+            })
+        })
+        .collect()
+}
+
 /// Median time per request over [`TIMED_BATCHES`] batches of a length
 /// found by doubling until one batch takes [`MIN_BATCH`].
 fn time_per_request<'a>(check: &dyn FraudCheck, payment: impl Fn(u64) -> &'a Payment) -> f64 {

@@ -177,6 +177,10 @@ pub(crate) struct CompareArgs {
     /// Print exactly a JSON array, one object per variant
     #[arg(long)]
     pub(crate) json: bool,
+    /// Also draw, as SVG to FILE, the bytes each variant's requests
+    /// allocated and the bytes they left live, request by request
+    #[arg(long, value_name = "FILE")]
+    pub(crate) svg: Option<PathBuf>,
 }
 
 impl CompareArgs {

@@ -75,12 +75,22 @@ fn run_soak(args: &SoakCommand) -> Result<()> {
 
 fn run_compare(args: &CompareArgs) -> Result<()> {
     let config = args.config();
+    if let Some(path) = &args.svg {
+        render::check_writable(path)?;
+    }
     let bar = progress_bar(config.variants.len() as u64, "comparing");
     let rows = compare::run(&config, &|v| {
         bar.set_message(format!("comparing {v}"));
         bar.inc(1);
     })?;
     bar.finish_and_clear();
+    if let Some(path) = &args.svg {
+        render::write_compare_svg(path, config.users, &compare::series(&config, &rows)?)?;
+        eprintln!(
+            "heaplab compare: bytes allocated and left live written to {}",
+            path.display()
+        );
+    }
     if args.json {
         return print(&render::json::compare(&rows).map_err(json_error)?);
     }

@@ -11,6 +11,6 @@ mod text;
 
 pub use chart::memory_chart;
 pub use help::{COMPARE_LEGEND, REPLAY_LEGEND};
-pub use svg::{check_writable, write_soak_svg, write_svg};
+pub use svg::{check_writable, write_compare_svg, write_soak_svg, write_svg};
 pub use table::{compare_table, replay_table};
 pub use text::{compare_title, describe, profile_report, replay_footer, sampled_report};

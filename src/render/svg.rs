@@ -8,6 +8,7 @@ use plotters::prelude::*;
 
 use heaplab_staging::soak::{HeapMetric, Sample, SoakReport};
 
+use crate::compare::CompareSeries;
 use crate::error::{Error, Result};
 use crate::replay::{ReplayConfig, VariantReport};
 
@@ -245,6 +246,77 @@ pub fn write_soak_svg(path: &Path, reports: &[SoakReport]) -> Result<()> {
                     rate / 1e6
                 ))
                 .legend(move |(x, y)| Circle::new((x + 8, y), 5, AMBER.filled()));
+        }
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft).map_err(|e| plot_err(&e))?;
+    }
+    root.present().map_err(|e| plot_err(&e))?;
+    Ok(())
+}
+
+/// Writes `compare --svg`: bytes allocated (top) and bytes left live
+/// (bottom) by each variant's warm requests, one line per variant on one
+/// scale, so that a leak, churn and a fix look like what they are.
+pub fn write_compare_svg(path: &Path, users: usize, series: &[CompareSeries]) -> Result<()> {
+    check_writable(path)?;
+    let plot_err = |e: &dyn std::fmt::Display| Error::Plot {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let mib = |b: f64| b / (1024.0 * 1024.0);
+    let requests = series
+        .iter()
+        .map(|s| s.allocated.len() - 1)
+        .max()
+        .unwrap_or(1) as f64;
+    let top = series
+        .iter()
+        .flat_map(|s| s.allocated.iter())
+        .map(|&b| mib(b as f64))
+        .fold(1.0, f64::max);
+    let root = SVGBackend::new(path, (960, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| plot_err(&e))?;
+    let panels = root.split_evenly((2, 1));
+    type Values = fn(&CompareSeries) -> Vec<f64>;
+    let panel_of: [(&str, Values); 2] = [
+        ("bytes allocated", |s| {
+            s.allocated.iter().map(|&b| b as f64).collect()
+        }),
+        ("bytes still live (allocated, not freed)", |s| {
+            s.live.iter().map(|&b| b as f64).collect()
+        }),
+    ];
+    for (area, (what, values)) in panels.iter().zip(panel_of) {
+        let caption = format!("{what} by the first warm requests, MiB ({users} risky users)");
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..requests, 0.0..top * 1.1)
+            .map_err(|e| plot_err(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc("requests")
+            .y_desc("MiB")
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(|e| plot_err(&e))?;
+        for (i, s) in series.iter().enumerate() {
+            let color = SOAK_COLORS[i % SOAK_COLORS.len()];
+            // NOTE: a leak and churn allocate alike: each line is drawn
+            // narrower than the one before, over it, so both show.
+            let width = 2 + 3 * (series.len() - 1 - i) as u32;
+            chart
+                .draw_series(LineSeries::new(
+                    values(s)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, v)| (k as f64, mib(v))),
+                    color.stroke_width(width),
+                ))
+                .map_err(|e| plot_err(&e))?
+                .label(format!("{} ({})", s.variant, s.verdict))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft).map_err(|e| plot_err(&e))?;
     }
