@@ -2,7 +2,7 @@
 //! links pointed at modules, the counting allocator declared.
 //!
 //! The chapters in `docs/` show their figures as Markdown images,
-//! `![what it shows](05-soak-memory.svg)`, which a code host renders next to
+//! `![what it shows](soak-memory.svg)`, which a code host renders next to
 //! the file. Rustdoc does not copy the SVG files into the documentation, so
 //! a relative image would be broken there: this script writes a copy of
 //! each chapter into `OUT_DIR/docs/` with every image of a local SVG
@@ -14,7 +14,7 @@
 //! hidden lines, in every sample that does not declare one itself, so that
 //! the samples read on a code host without lines meant for the compiler.
 //!
-//! The chapters link each other as files too (`[chapter 3](03-leak-or-churn.md)`),
+//! The chapters link each other as files too (`[chapter 4](04-leak-or-churn.md)`),
 //! which a code host follows; in the copy those links point at the
 //! chapters' modules instead, which rustdoc follows (and checks).
 
@@ -43,22 +43,23 @@ const ALLOCATOR: &str = "# #[global_allocator]\n\
     #     heapmeter::CountingAlloc::system();\n";
 
 /// The chapters' files and the modules of `src/chapters.rs` that hold them.
-const CHAPTERS: [(&str, &str); 10] = [
+const CHAPTERS: [(&str, &str); 11] = [
     ("01-the-incident.md", "incident"),
-    ("02-counting-allocations.md", "counting_allocations"),
-    ("03-leak-or-churn.md", "leak_or_churn"),
-    ("04-the-fixes.md", "fixes"),
-    ("05-catching-it-in-staging.md", "catching_it_in_staging"),
-    ("06-measuring-a-request.md", "measuring_a_request"),
-    ("07-where-is-it.md", "where_is_it"),
-    ("08-what-killed-the-pods.md", "what_killed_the_pods"),
-    ("09-limits.md", "limits"),
+    ("02-what-killed-the-pods.md", "what_killed_the_pods"),
+    ("03-counting-allocations.md", "counting_allocations"),
+    ("04-leak-or-churn.md", "leak_or_churn"),
+    ("05-the-fixes.md", "fixes"),
+    ("06-catching-it-in-staging.md", "catching_it_in_staging"),
+    ("07-measuring-a-request.md", "measuring_a_request"),
+    ("08-where-is-it.md", "where_is_it"),
+    ("10-live-and-resident-memory.md", "live_and_resident_memory"),
+    ("11-limits.md", "limits"),
     ("BENCHMARKS.md", "benchmarks"),
 ];
 
 /// `text` with each line that is only `![alt](file.svg)` replaced by the
 /// SVG of `dir/file.svg`, in a `<figure>` captioned with `alt`, and each
-/// link to a chapter's file (`](03-leak-or-churn.md)`, or with a `#section`)
+/// link to a chapter's file (`](04-leak-or-churn.md)`, or with a `#section`)
 /// pointed at the chapter's module; each Rust sample that declares no
 /// global allocator gets [`ALLOCATOR`].
 fn for_rustdoc(text: &str, dir: &Path) -> io::Result<String> {

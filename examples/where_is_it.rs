@@ -3,7 +3,7 @@
 //! interval, by call stack.
 //!
 //! ```text
-//! cargo run --release --example where_is_it   # writes docs/07-retained-listener.svg
+//! cargo run --release --example where_is_it   # writes docs/retained-listener-flamegraph.svg
 //! ```
 
 use std::fs::File;
@@ -25,7 +25,10 @@ fn main() -> std::io::Result<()> {
     }
     let profile = sampling::profile();
     drop(session);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/07-retained-listener.svg");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/retained-listener-flamegraph.svg"
+    );
     let out = BufWriter::new(File::create(path)?);
     profile.write_flamegraph(
         out,
@@ -40,6 +43,6 @@ fn main() -> std::io::Result<()> {
         profile.totals.net_bytes(),
         profile.inuse_space()
     );
-    println!("wrote docs/07-retained-listener.svg");
+    println!("wrote docs/retained-listener-flamegraph.svg");
     Ok(())
 }

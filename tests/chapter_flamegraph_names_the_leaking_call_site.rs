@@ -1,4 +1,4 @@
-//! Chapter 7's flamegraph (`docs/07-retained-listener.svg`, drawn by
+//! Chapter 7's flamegraph (`docs/retained-listener-flamegraph.svg`, drawn by
 //! `cargo run --release --example where_is_it`) is not stale: the call site
 //! where `heaplab profile` finds `retained_listener`'s bytes in use today
 //! is a frame of the committed graph, under the variant's `is_risky`. Its
@@ -35,11 +35,11 @@ fn the_committed_flamegraph_shows_the_site_the_sampler_finds_now() {
     // the flamegraph's frames are functions.
     let function = top.site.split(" (").next().expect("a function");
 
-    let svg = std::fs::read_to_string("docs/07-retained-listener.svg").expect("committed");
+    let svg = std::fs::read_to_string("docs/retained-listener-flamegraph.svg").expect("committed");
     assert!(svg.contains("retained_listener: in-use bytes by call stack"));
     assert!(
         svg.contains(&format!("<title>{function} (")),
-        "docs/07-retained-listener.svg does not show {function}: run scripts/figures"
+        "docs/retained-listener-flamegraph.svg does not show {function}: run scripts/figures"
     );
     assert!(svg.contains("retained_listener::RetainedListenerCheck"));
 }

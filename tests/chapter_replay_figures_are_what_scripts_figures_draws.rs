@@ -12,7 +12,7 @@ mod common;
 
 const SCRIPT: &str = include_str!("../scripts/figures");
 const PREFIX: &str = "cargo run --release -- ";
-const CHAPTER: &str = include_str!("../docs/08-what-killed-the-pods.md");
+const CHAPTER: &str = include_str!("../docs/02-what-killed-the-pods.md");
 
 /// The lines of the replay's table and graph titles that chapter 8 quotes:
 /// each variant's row without its last two columns (times), and each

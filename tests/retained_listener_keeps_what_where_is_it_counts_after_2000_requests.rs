@@ -9,7 +9,7 @@ use fraudcheck::{build, data, Env, Variant};
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = heapmeter::CountingAlloc::system();
 
-const CHAPTER: &str = include_str!("../docs/07-where-is-it.md");
+const CHAPTER: &str = include_str!("../docs/08-where-is-it.md");
 const REQUESTS: usize = 2_000;
 
 #[test]

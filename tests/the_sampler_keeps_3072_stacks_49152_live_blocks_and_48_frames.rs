@@ -11,7 +11,7 @@ use heapmeter::sampling;
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = heapmeter::CountingAlloc::system();
 
-const CHAPTER: &str = include_str!("../docs/09-limits.md");
+const CHAPTER: &str = include_str!("../docs/11-limits.md");
 
 /// One of eight distinct functions per level of the call tree: the return
 /// address into `level::<K>` is what makes each path's stack distinct.
