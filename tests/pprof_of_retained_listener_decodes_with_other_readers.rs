@@ -2,6 +2,11 @@
 //! readers that are not heapmeter's writer (prost, with messages written
 //! from pprof's `profile.proto`; and `go tool pprof` when Go is installed),
 //! and its top in-use call site is the set each request builds (`id_set`).
+//! Its functions have a readable name that keeps the Self type of
+//! `<T as Trait>::method` and the full demangled name as `system_name`
+//! (pprof cuts every `<…>` out of a function whose two names are equal);
+//! inlined frames are lines of their address's one location; and
+//! `go tool pprof -top`, with its default flags, names the variant's type.
 
 #[macro_use]
 mod common;
@@ -85,6 +90,8 @@ mod pb {
         pub id: u64,
         #[prost(int64, tag = "2")]
         pub name: i64,
+        #[prost(int64, tag = "3")]
+        pub system_name: i64,
         #[prost(int64, tag = "4")]
         pub filename: i64,
     }
@@ -166,6 +173,39 @@ fn decodes_and_tops_at_the_set() {
     );
     assert!(*inuse > 10_000_000, "1,000 sets of about 18 KB: {inuse}");
 
+    // The variant's frame keeps its Self type; its full name is the system
+    // name, and the two differ.
+    let variant = p
+        .function
+        .iter()
+        .find(|f| s(f.name).contains("RetainedListenerCheck as FraudCheck>::is_risky"))
+        .unwrap_or_else(|| {
+            let names: Vec<&str> = p.function.iter().map(|f| s(f.name)).collect();
+            panic!("no function names the variant's type: {names:#?}")
+        });
+    assert_ne!(s(variant.name), s(variant.system_name));
+    assert!(
+        s(variant.system_name)
+            .starts_with("<fraudcheck::variants::retained_listener::RetainedListenerCheck<")
+            && s(variant.system_name).ends_with(" as fraudcheck::check::FraudCheck>::is_risky"),
+        "{}",
+        s(variant.system_name)
+    );
+    // pprof would cut `<…>` out of a function whose two names are equal.
+    for f in &p.function {
+        assert!(
+            !s(f.name).contains('<') || f.name != f.system_name,
+            "{} would show as {:?}",
+            s(f.name),
+            s(f.name).split('>').next_back()
+        );
+    }
+    // Some address holds inlined frames: one location, several lines.
+    assert!(
+        p.location.iter().any(|l| l.line.len() > 1),
+        "inlined frames are lines of one location"
+    );
+
     // go tool pprof, if installed.
     let go = Command::new("go")
         .args(["tool", "pprof", "-top", "-sample_index=inuse_space"])
@@ -184,5 +224,19 @@ fn decodes_and_tops_at_the_set() {
             eprintln!("go tool pprof -top: {}", first.trim());
         }
         _ => skipped!("SKIPPED: go tool pprof (install Debian's golang-go to check with it)"),
+    }
+    // With its default flags, too: the variant's type is named.
+    if let Ok(out) = Command::new("go")
+        .args(["tool", "pprof", "-top"])
+        .arg(&path)
+        .output()
+    {
+        if out.status.success() {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains("<fraudcheck::variants::retained_listener::RetainedListenerCheck as FraudCheck>::is_risky"),
+                "go tool pprof -top:\n{text}"
+            );
+        }
     }
 }

@@ -81,6 +81,7 @@ mod sample;
 pub mod sampling;
 mod scope;
 mod stats;
+mod symbolize;
 
 #[cfg(feature = "criterion")]
 pub mod criterion;
