@@ -70,9 +70,13 @@
 #![warn(missing_docs)]
 
 mod alloc;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod budget;
 mod future;
 mod growth;
+#[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
+mod install;
 mod leak;
 #[cfg(feature = "pprof")]
 mod pprof;

@@ -111,7 +111,14 @@ impl Default for Metrics {
 
 impl Metrics {
     /// A registry holding heapmeter's process-wide and per-route metrics.
+    ///
+    /// # Panics
+    ///
+    /// If [`CountingAlloc`](crate::CountingAlloc) is not the global
+    /// allocator (every heap figure would be zero), with how to install it.
+    #[track_caller]
     pub fn new() -> Metrics {
+        crate::install::require_installed();
         let mut registry = Registry::default();
         registry.register_collector(Box::new(ProcessCollector));
         let requests = Family::<RouteLabel, Counter>::default();

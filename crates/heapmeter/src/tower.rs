@@ -84,7 +84,14 @@ pub struct AllocLayer {
 
 impl AllocLayer {
     /// A layer recording into `metrics`.
+    ///
+    /// # Panics
+    ///
+    /// If [`CountingAlloc`](crate::CountingAlloc) is not the global
+    /// allocator (every figure would be zero), with how to install it.
+    #[track_caller]
     pub fn new(metrics: Arc<Metrics>) -> AllocLayer {
+        crate::install::require_installed();
         AllocLayer {
             metrics,
             label: Arc::from("other"),
