@@ -122,7 +122,9 @@ fn main() {
     }
 
     // The difference over one second: what /keep kept meanwhile, exactly.
-    let mut other = Client::connect(addr);
+    // NOTE: two profiles are symbolised (each reads the test binary's
+    // debug info): a loaded machine may take a while.
+    let mut other = Client::connect(addr).timeout(Duration::from_secs(300));
     let delta = std::thread::spawn(move || other.get("/debug/pprof/heap?seconds=1&debug=1"));
     std::thread::sleep(Duration::from_millis(300));
     for _ in 0..3 {

@@ -24,6 +24,14 @@ impl Client {
         }
     }
 
+    /// Waits up to `timeout` for each answer (10 s by default).
+    pub fn timeout(self, timeout: Duration) -> Client {
+        self.writer
+            .set_read_timeout(Some(timeout))
+            .expect("timeout");
+        self
+    }
+
     /// GETs `path`; returns the status code and the body.
     pub fn get(&mut self, path: &str) -> (u16, String) {
         let (code, _, body) = self.get_bytes(path);
