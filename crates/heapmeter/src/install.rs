@@ -28,6 +28,7 @@ pub(crate) fn installed() -> bool {
 }
 
 /// [`NOT_INSTALLED`] on one line, for an HTTP answer or a log line.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
 pub(crate) fn not_installed_line() -> String {
     NOT_INSTALLED
         .split_whitespace()

@@ -608,8 +608,8 @@ mod tests {
                 "<F as Handler>::call::{{closure}}",
             ),
             (
-                "<fraudcheck::variants::retained_listener::RetainedListener<C,S> as fraudcheck::FraudCheck>::is_risky",
-                "<fraudcheck::variants::retained_listener::RetainedListener as FraudCheck>::is_risky",
+                "<shop::checks::listener::Listener<C,S> as shop::Check>::is_risky",
+                "<shop::checks::listener::Listener as Check>::is_risky",
             ),
             ("alloc::vec::Vec<T,A>::push", "alloc::vec::Vec::push"),
             (
@@ -617,7 +617,7 @@ mod tests {
                 "core::ptr::drop_in_place",
             ),
             (
-                "is_risky<fraudcheck::cache::Cache, fraudcheck::store::RiskyUserStore>",
+                "is_risky<shop::cache::Cache, shop::store::Store>",
                 "is_risky",
             ),
             (
@@ -631,7 +631,10 @@ mod tests {
                 "map_or_else<&str, alloc::string::String, fn(&str) -> alloc::string::String>",
                 "map_or_else",
             ),
-            ("{closure#0}<fn(&core::task::wake::Waker), ()>", "{closure#0}"),
+            (
+                "{closure#0}<fn(&core::task::wake::Waker), ()>",
+                "{closure#0}",
+            ),
             ("kv::kv_get::{{closure}}", "kv::kv_get::{{closure}}"),
             ("main", "main"),
             (
@@ -783,17 +786,16 @@ mod tests {
             None
         );
         let nested = vec![
-            "on<fraudcheck::variants::retained_listener::{impl#3}::is_risky::{closure_env#0}<C, S>>"
-                .to_string(),
+            "on<shop::checks::listener::{impl#3}::is_risky::{closure_env#0}<C, S>>".to_string(),
         ];
         assert_eq!(
             qualify_closure(
                 "{closure#0}<C, S>",
-                Some("/w/fraudcheck/src/variants/retained_listener.rs"),
+                Some("/w/shop/src/checks/listener.rs"),
                 &nested
             )
             .as_deref(),
-            Some("fraudcheck::variants::retained_listener::{impl#3}::is_risky::{closure#0}")
+            Some("shop::checks::listener::{impl#3}::is_risky::{closure#0}")
         );
         assert_eq!(
             qualify_closure("kv_get", Some("/srv/kvstore/src/lib.rs"), &context),
