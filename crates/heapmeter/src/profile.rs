@@ -83,8 +83,16 @@ impl Frame {
     /// The name a reader sees (pprof's `Function.name`): generic arguments
     /// left out, the Self type of `<T as Trait>::method` kept with its path
     /// and the trait by its last segment (`<kv::Store as Api>::get`).
+    ///
+    /// A bare name from line tables is given the module its source file
+    /// stands for (`do_alloc` in hashbrown's `src/raw/alloc.rs` is
+    /// `hashbrown::raw::alloc::do_alloc`), so that filters on paths
+    /// (`go tool pprof -hide='^(alloc|core|std)::'`) work the same with line
+    /// tables as with full debug info. NOTE: a method named this way shows
+    /// without its type; the full name, in [`Frame::function`], is left as
+    /// the debug info has it.
     pub fn name(&self) -> String {
-        symbolize::display_name(&self.function)
+        symbolize::display_name(&symbolize::qualified_path(self))
     }
 }
 
@@ -101,7 +109,7 @@ impl fmt::Display for Frame {
 
 /// The tail of a source path from its crate's `src/` (or the file name).
 fn short_path(path: &str) -> &str {
-    let cut = ["/src/", "/library/"]
+    let cut = ["/src/", "/library/", "/tests/", "/examples/", "/benches/"]
         .iter()
         .filter_map(|m| {
             path.rfind(m)
@@ -556,4 +564,49 @@ fn json_string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(inuse_space: f64) -> ProfileStack {
+        ProfileStack {
+            ips: vec![1],
+            frames: Vec::new(),
+            labels: Vec::new(),
+            samples: 1,
+            alloc_objects: 1.0,
+            alloc_space: inuse_space,
+            inuse_objects: 1.0,
+            inuse_space,
+        }
+    }
+
+    #[test]
+    fn the_estimate_is_set_beside_the_exact_live_bytes_when_known() {
+        let mut profile = Profile {
+            interval: 1,
+            stacks: vec![stack(990.0)],
+            totals: Stats::default(),
+            live_samples: 1,
+            dropped: 0,
+            exact_inuse_space: None,
+        };
+        assert_eq!(profile.inuse_agreement(), None);
+        profile.exact_inuse_space = Some(1000);
+        assert_eq!(
+            profile.inuse_agreement().as_deref(),
+            Some("in use since sampling started: estimated 990 B, exact 1000 B (99.0 % of exact)")
+        );
+        #[cfg(feature = "pprof")]
+        {
+            let bytes = crate::pprof::encode(&profile, SampleType::InuseSpace);
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                text.contains("heapmeter: in use since sampling started: estimated 990 B"),
+                "the pprof comments carry the line"
+            );
+        }
+    }
 }

@@ -259,8 +259,6 @@ pub(crate) fn qualify_closure(
     }
     let env = format!("::{{{kind}_env#{n}}}");
     let module = module_of_file(file?)?;
-    let tail = |path: &str| -> String { path.split_once("::").map_or("", |(_, t)| t).to_string() };
-    let file_tail = tail(&module);
     let mut found: Vec<&str> = Vec::new();
     for text in context {
         let mut from = 0;
@@ -270,17 +268,36 @@ pub(crate) fn qualify_closure(
                 .rfind(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | ':' | '{' | '}' | '#')))
                 .map_or(0, |i| i + 1);
             let path = &text[start..end];
-            let path_tail = tail(path);
-            let fits = file_tail.is_empty()
-                || path_tail == file_tail
-                || path_tail.starts_with(&format!("{file_tail}::"));
-            if !path.is_empty() && fits && !found.contains(&path) {
+            if !path.is_empty() && !found.contains(&path) {
                 found.push(path);
             }
             from = end + env.len();
         }
     }
-    match found.as_slice() {
+    // In the file's module, crate included; else (a package whose
+    // directory is not named as its crate) in a module of the same path
+    // below its crate, the standard library's crates left out.
+    let strict: Vec<&str> = found
+        .iter()
+        .copied()
+        .filter(|p| in_module(p, &module))
+        .collect();
+    let chosen = if strict.is_empty() {
+        let (krate, file_tail) = module.split_once("::").unwrap_or((&module, ""));
+        let std_crate = |c: &str| matches!(c, "core" | "alloc" | "std");
+        found
+            .iter()
+            .copied()
+            .filter(|p| {
+                let (c, tail) = p.split_once("::").unwrap_or((p, ""));
+                (!std_crate(c) || std_crate(krate))
+                    && (file_tail.is_empty() || in_module(tail, file_tail))
+            })
+            .collect()
+    } else {
+        strict
+    };
+    match chosen.as_slice() {
         [path] => Some(format!("{path}::{{{kind}#{n}}}")),
         _ => None,
     }
@@ -313,6 +330,21 @@ pub(crate) fn is_qualified(name: &str) -> bool {
 /// `heapmeter::sample`). Only used to tell whose a bare name is.
 pub(crate) fn module_of_file(file: &str) -> Option<String> {
     let file = file.replace('\\', "/");
+    // A target of its own: a test, example or bench file, or a binary in
+    // `src/bin/`, is a crate named after its file (or its directory, for
+    // `tests/name/main.rs`).
+    for dir in ["/tests/", "/examples/", "/benches/", "/src/bin/"] {
+        if let Some(at) = file.rfind(dir) {
+            let rel = file[at + dir.len()..].strip_suffix(".rs")?;
+            let mut parts: Vec<&str> = rel.split('/').collect();
+            if parts.len() > 1 && parts.last() == Some(&"main") {
+                parts.pop();
+            }
+            let mut path = vec![parts[0].replace('-', "_")];
+            path.extend(parts[1..].iter().map(|p| p.to_string()));
+            return Some(path.join("::"));
+        }
+    }
     let at = file.rfind("/src/")?;
     let krate = file[..at].rsplit('/').next()?;
     let krate = match krate.rfind('-') {
@@ -758,6 +790,18 @@ mod tests {
             Some("my_app")
         );
         assert_eq!(module_of_file("main.rs"), None);
+        assert_eq!(
+            module_of_file("/w/crates/heapmeter/tests/a_profile_frees.rs").as_deref(),
+            Some("a_profile_frees")
+        );
+        assert_eq!(
+            module_of_file("/w/kv/tests/http/main.rs").as_deref(),
+            Some("http")
+        );
+        assert_eq!(
+            module_of_file("/w/kv/src/bin/kv-admin.rs").as_deref(),
+            Some("kv_admin")
+        );
     }
 
     #[test]
@@ -776,6 +820,26 @@ mod tests {
         assert_eq!(
             qualify_closure("{async_fn#1}", Some("/srv/kvstore/src/lib.rs"), &context),
             None
+        );
+        // A closure passed through the standard library's iterators: the
+        // library's own closures are no candidates for a file of `kv`.
+        let iter = vec![
+            "fold<core::iter::adapters::map::map_fold::{closure_env#0}<i32, kv::kept::{closure_env#0}>, alloc::vec::{impl#21}::extend_trusted::{closure_env#0}<u8>>".to_string(),
+        ];
+        assert_eq!(
+            qualify_closure("{closure#0}", Some("/srv/kv/src/main.rs"), &iter).as_deref(),
+            Some("kv::kept::{closure#0}")
+        );
+        // A package directory that is not its crate's name.
+        let staging = vec!["g<heaplab_staging::service::handle::{async_fn_env#0}>".to_string()];
+        assert_eq!(
+            qualify_closure(
+                "{async_fn#0}",
+                Some("/w/crates/staging/src/service.rs"),
+                &staging
+            )
+            .as_deref(),
+            Some("heaplab_staging::service::handle::{async_fn#0}")
         );
         // Two candidates: no guess.
         let two = vec![format!(

@@ -32,12 +32,10 @@ fn main() {
                 profile.total(SampleType::InuseSpace) > 0.0,
                 "round {round}: the kept blocks are sampled"
             );
+            let sites: Vec<String> = profile.stacks.iter().map(|s| s.site_name()).collect();
             assert!(
-                profile
-                    .stacks
-                    .iter()
-                    .any(|s| s.site_name().contains("kept_blocks")),
-                "round {round}: the stacks are symbolised"
+                sites.iter().any(|s| s.contains("kept_blocks")),
+                "round {round}: the stacks are symbolised: {sites:#?}"
             );
         });
         let live_after = process_totals().net_bytes();
