@@ -11,38 +11,12 @@
 mod common;
 
 use std::hint::black_box;
-use std::io::Read;
 use std::process::Command;
 
 use heapmeter::{sampling, CountingAlloc, Profile, SampleType};
-use prost::Message;
 
 #[global_allocator]
 static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc::system();
-
-mod pb {
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Profile {
-        #[prost(message, repeated, tag = "2")]
-        pub sample: Vec<Sample>,
-        #[prost(string, repeated, tag = "6")]
-        pub string_table: Vec<String>,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Sample {
-        #[prost(int64, repeated, tag = "2")]
-        pub value: Vec<i64>,
-        #[prost(message, repeated, tag = "3")]
-        pub label: Vec<Label>,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Label {
-        #[prost(int64, tag = "1")]
-        pub key: i64,
-        #[prost(int64, tag = "2")]
-        pub str: i64,
-    }
-}
 
 #[inline(never)]
 fn payments_route(kept: &mut Vec<Vec<u8>>) {
@@ -124,12 +98,8 @@ fn labels_are_written_and_selected() {
     profile.write_pprof(&mut file).expect("write");
     drop(file);
 
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("open"))
-        .read_to_end(&mut bytes)
-        .expect("gzip");
-    let p = pb::Profile::decode(&bytes[..]).expect("a valid profile.proto message");
-    let s = |i: i64| p.string_table[i as usize].as_str();
+    let p = common::pprof::read(&path);
+    let s = |i: i64| p.string(i);
     let inuse_of = |route: &str| -> i64 {
         p.sample
             .iter()
