@@ -44,7 +44,7 @@ impl AtExpiry {
         check.is_risky(&payments[0]).expect("warm-up request");
         env.store.set_latency(LATENCY);
         // Just past the TTL of what the warm-up loaded, at the end of its query.
-        let expiry = clock.now() + env.config.ttl + Duration::from_millis(1);
+        let expiry = clock.now() + env.config.refresh.ttl + Duration::from_millis(1);
         AtExpiry {
             env,
             clock,

@@ -18,25 +18,9 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
-    /// A duration that could not be read.
-    #[error("invalid duration `{input}`: {reason} (examples: 4h, 90m, 30s, 200ms, 1h30m, 600)")]
-    Duration {
-        /// What was given.
-        input: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// `serve` or `soak` failed (a socket, a backend, the service).
     #[error(transparent)]
     Staging(#[from] heaplab_staging::StagingError),
-    /// A byte size that could not be read.
-    #[error("invalid size `{input}`: {reason} (examples: 1GiB, 512MiB, 64KiB, 1048576)")]
-    Size {
-        /// What was given.
-        input: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// The pod's memory limit is not above the memory the rest of the
     /// service already uses.
     #[error("--limit {limit} is not above --baseline {baseline}: a pod would be OOMKilled before its first request")]
@@ -70,6 +54,9 @@ pub enum Error {
         /// The check's error.
         source: fraudcheck::CheckError,
     },
+    /// The heap sampler could not start.
+    #[error("cannot sample the heap: {0}")]
+    Sampling(#[from] heapmeter::sampling::SamplingError),
     /// Writing to stdout failed (a closed pipe, say).
     #[error("cannot write to stdout: {0}")]
     Stdout(#[source] std::io::Error),

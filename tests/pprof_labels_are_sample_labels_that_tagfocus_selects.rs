@@ -56,11 +56,11 @@ fn labels_are_written_and_selected() {
     // NOTE: the kept vector's own buffer is made before sampling starts.
     let mut kept = Vec::with_capacity(15);
     sampling::clear();
-    sampling::start_seeded(1, 3).expect("installed");
+    let session = sampling::start_seeded(1, 3).expect("installed");
     payments_route(&mut kept);
     users_route(&mut kept);
     let plain = sampling::profile();
-    sampling::stop();
+    drop(session);
     sampling::clear();
     let profile = labelled(&plain);
 

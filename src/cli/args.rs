@@ -47,7 +47,8 @@ pub(crate) enum Command {
     Serve(heaplab_staging::cli::ServeArgs),
     /// Drive the service open-loop at a fixed rate over loopback, scrape
     /// /metrics, and report latency, heap growth, the growth alert and the
-    /// leak verdict.
+    /// leak verdict; --target URL --pid PID (repeatable) soaks running
+    /// services of any language at once instead.
     Soak(SoakCommand),
 }
 
@@ -55,10 +56,15 @@ pub(crate) enum Command {
 pub(crate) struct SoakCommand {
     #[command(flatten)]
     pub(crate) soak: heaplab_staging::cli::SoakArgs,
-    /// Also write live and resident bytes over the soak's time as SVG to
-    /// FILE, one line per variant, the growth alert's firing marked
+    /// Also write the heap and resident bytes over the soak's time as SVG
+    /// to FILE, one line per variant or target on one time axis, the growth
+    /// alert's firing marked
     #[arg(long, value_name = "FILE")]
     pub(crate) svg: Option<PathBuf>,
+    /// Print JSON (an array, one object per variant or target, every figure
+    /// and every scrape) instead of the text reports
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -61,11 +61,16 @@ fn run_soak(args: &SoakCommand) -> Result<()> {
     if let Some(path) = &args.svg {
         render::write_soak_svg(path, &reports)?;
         eprintln!(
-            "heaplab soak: live and resident bytes written to {}",
+            "heaplab soak: heap and resident bytes written to {}",
             path.display()
         );
     }
-    Ok(())
+    if args.json {
+        let json = heaplab_staging::soak::json(&reports);
+        return print(&(serde_json::to_string_pretty(&json).map_err(json_error)? + "\n"));
+    }
+    let text: String = reports.iter().map(|r| format!("{r}\n\n")).collect();
+    print(&text)
 }
 
 fn run_compare(args: &CompareArgs) -> Result<()> {

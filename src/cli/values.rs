@@ -56,12 +56,9 @@ pub(crate) fn any_duration(s: &str) -> Result<Duration, Refused> {
     parse_duration(s).map_err(|e| e.to_string())
 }
 
-/// A duration above zero.
+/// A duration above zero (the same parser as `soak --duration`'s).
 pub(crate) fn positive_duration(s: &str) -> Result<Duration, Refused> {
-    match any_duration(s)? {
-        d if d.is_zero() => Err("must be greater than zero".into()),
-        d => Ok(d),
-    }
+    heaplab_staging::units::positive_duration(s)
 }
 
 /// A byte size, zero allowed.

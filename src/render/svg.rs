@@ -6,7 +6,7 @@ use heapmeter::Bytes;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use heaplab_staging::soak::{MetricSample, SoakReport};
+use heaplab_staging::soak::{HeapMetric, Sample, SoakReport};
 
 use crate::error::{Error, Result};
 use crate::replay::{ReplayConfig, VariantReport};
@@ -142,10 +142,10 @@ fn draw_legend<'a, 'b: 'a>(
         .draw()
 }
 
-/// One figure of a scrape, in bytes.
-type Figure = fn(&MetricSample) -> f64;
+/// One figure of a scrape, in bytes, if it has it.
+type Figure = fn(&SoakReport, &Sample) -> Option<f64>;
 
-/// One colour per soaked variant, in the order soaked.
+/// One colour per soaked variant or target, in the order soaked.
 const SOAK_COLORS: [RGBColor; 4] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
@@ -153,9 +153,10 @@ const SOAK_COLORS: [RGBColor; 4] = [
     RGBColor(148, 103, 189),
 ];
 
-/// Writes the soaks' memory as one SVG: a panel of live bytes and one of
-/// resident bytes over the soak's time, a line per soaked variant, and a
-/// dot where the growth alert fired on the variant it fired for.
+/// Writes the soaks' memory as one SVG: a panel of the heap (heapmeter's
+/// live bytes, or V8's heap for a Node.js target) and one of resident
+/// bytes over the soak's time (one axis: targets soaked together share it),
+/// a line per variant or target, and a dot where the growth alert fired.
 pub fn write_soak_svg(path: &Path, reports: &[SoakReport]) -> Result<()> {
     check_writable(path)?;
     let plot_err = |e: &dyn std::fmt::Display| Error::Plot {
@@ -171,17 +172,24 @@ pub fn write_soak_svg(path: &Path, reports: &[SoakReport]) -> Result<()> {
     let root = SVGBackend::new(path, (960, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(&e))?;
     let panels = root.split_evenly((2, 1));
+    let mut heaps: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| r.heap.map(HeapMetric::name))
+        .collect();
+    heaps.dedup();
+    let heap_title = format!("heap ({})", heaps.join(", "));
     let panel_of: [(&str, Figure); 2] = [
-        ("live bytes (heapmeter_live_bytes)", |s| s.live_bytes),
-        ("resident bytes (process_resident_memory_bytes)", |s| {
-            s.resident_bytes
-        }),
+        (&heap_title, |r, s| r.heap.and_then(|h| h.of(s))),
+        (
+            "resident bytes (VmRSS, or process_resident_memory_bytes)",
+            |_, s| s.resident_bytes(),
+        ),
     ];
     for (area, (what, value)) in panels.iter().zip(panel_of) {
         let top = reports
             .iter()
-            .flat_map(|r| &r.samples)
-            .map(|s| mib(value(s)))
+            .flat_map(|r| r.samples.iter().filter_map(move |s| value(r, s)))
+            .map(mib)
             .fold(1.0, f64::max);
         let caption = match reports.first() {
             Some(r) => format!("soak at {} req/s: {what}, MiB", r.rps),
@@ -208,7 +216,10 @@ pub fn write_soak_svg(path: &Path, reports: &[SoakReport]) -> Result<()> {
             let name = report.label.split(" (").next().unwrap_or(&report.label);
             chart
                 .draw_series(LineSeries::new(
-                    report.samples.iter().map(|s| (s.at_secs, mib(value(s)))),
+                    report
+                        .samples
+                        .iter()
+                        .filter_map(|s| value(report, s).map(|v| (s.at_secs, mib(v)))),
                     color.stroke_width(2),
                 ))
                 .map_err(|e| plot_err(&e))?
@@ -218,11 +229,16 @@ pub fn write_soak_svg(path: &Path, reports: &[SoakReport]) -> Result<()> {
                 continue;
             };
             // The alert fires at a scrape: mark that scrape on the line.
-            let Some(s) = report.samples.iter().find(|s| s.at_secs >= at) else {
+            let Some((t, v)) = report
+                .samples
+                .iter()
+                .filter(|s| s.at_secs >= at)
+                .find_map(|s| value(report, s).map(|v| (s.at_secs, v)))
+            else {
                 continue;
             };
             chart
-                .draw_series([Circle::new((s.at_secs, mib(value(s))), 6, AMBER.filled())])
+                .draw_series([Circle::new((t, mib(v)), 6, AMBER.filled())])
                 .map_err(|e| plot_err(&e))?
                 .label(format!(
                     "{name}: growth alert fires at {at:.0}s ({:.2} MB/s)",

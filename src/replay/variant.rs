@@ -4,7 +4,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use fraudcheck::{Clock, Config, Decision, Env, FraudCheck, ManualClock, Payment, Variant};
+use fraudcheck::{
+    Clock, Config, Decision, Env, FraudCheck, ManualClock, Payment, RefreshPolicy, Variant,
+};
 
 use super::episodes::QueryLog;
 use super::fleet::Fleet;
@@ -26,7 +28,10 @@ pub(crate) fn replay(
     let started = Instant::now();
     let clock = Arc::new(ManualClock::new());
     let env = Env::with_clock(config.users, config.seed, clock.clone()).with_config(Config {
-        ttl: config.ttl,
+        refresh: RefreshPolicy {
+            ttl: config.ttl,
+            ..RefreshPolicy::default()
+        },
         fail_policy: config.fail_policy,
         ..Config::default()
     });

@@ -31,7 +31,7 @@
 //! | `GET /debug/pprof/heap` | gzipped pprof, the four sample types, `inuse_space` shown by default |
 //! | `GET /debug/pprof/allocs` | the same profile, `alloc_space` shown by default |
 //! | `?seconds=N` (1 to [`MAX_SECONDS`]) | the difference between a profile taken now and one taken N seconds later, as Go's delta profiles |
-//! | `?debug=1` | the profile as text: call sites, largest first, beside the exact totals |
+//! | `?debug=1` | the profile as text: call sites, largest first, beside the exact totals and the exact live bytes since sampling started |
 //!
 //! Taking a profile symbolises its stacks (the binary's debug info is read
 //! and freed again) on a blocking thread, one profile at a time. Errors are
@@ -83,7 +83,7 @@ pub enum PprofError {
     )]
     SamplingOff,
     /// `CountingAlloc` is not the global allocator.
-    #[error("{}", crate::install::not_installed_line())]
+    #[error("{}", not_installed_line())]
     NotInstalled,
     /// `?seconds=` was not a whole number of seconds in range.
     #[error(
@@ -127,6 +127,15 @@ impl IntoResponse for PprofError {
         )
             .into_response()
     }
+}
+
+/// heapmeter's message for a process without `CountingAlloc`, on one line
+/// (an HTTP answer).
+fn not_installed_line() -> String {
+    crate::scope::NOT_INSTALLED
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// What a request asks for.
@@ -178,7 +187,7 @@ impl Request {
 async fn serve(query: Option<String>, default: SampleType) -> Result<Response, PprofError> {
     let request = Request::parse(query.as_deref())?;
     if sampling::interval().is_none() {
-        return Err(if crate::install::installed() {
+        return Err(if crate::engine::ensure_installed() {
             PprofError::SamplingOff
         } else {
             PprofError::NotInstalled
@@ -222,7 +231,12 @@ static TAKING: Mutex<()> = Mutex::new(());
 async fn take() -> Result<Profile, PprofError> {
     tokio::task::spawn_blocking(|| {
         let _one = TAKING.lock().unwrap_or_else(|e| e.into_inner());
-        sampling::profile()
+        // NOTE: read before the profile is built: the profile itself is
+        // live, and made while sampling is paused.
+        let exact = u64::try_from(sampling::live_bytes_since_start()).ok();
+        let mut profile = sampling::profile();
+        profile.exact_inuse_space = exact;
+        profile
     })
     .await
     .map_err(PprofError::Task)

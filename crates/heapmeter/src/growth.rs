@@ -296,21 +296,12 @@ impl GrowthMonitor {
     }
 }
 
-/// Least-squares slope of `(time, value)` points, in value per second.
+/// Least-squares slope of `(time, value)` points, in value per second
+/// (heapmeter's one slope, [`least_squares_slope`](crate::verdict::least_squares_slope)).
 fn slope(points: impl Iterator<Item = (Duration, f64)> + Clone) -> Option<f64> {
     let t0 = points.clone().next()?.0;
-    let (mut n, mut st, mut sv, mut stt, mut stv) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (at, v) in points {
-        // NOTE: times relative to the first sample keep the sums precise.
-        let t = (at - t0).as_secs_f64();
-        n += 1.0;
-        st += t;
-        sv += v;
-        stt += t * t;
-        stv += t * v;
-    }
-    let den = n * stt - st * st;
-    (n >= 2.0 && den > 0.0).then(|| (n * stv - st * sv) / den)
+    // NOTE: times relative to the first sample keep them precise.
+    crate::verdict::least_squares_slope(points.map(|(at, v)| ((at - t0).as_secs_f64(), v)))
 }
 
 /// Resident set size of this process, in bytes: `/proc/self/statm`'s

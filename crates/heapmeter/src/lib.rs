@@ -82,23 +82,21 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
-mod alloc;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod budget;
+mod engine;
 mod future;
 mod growth;
-#[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
-mod install;
 mod leak;
 #[cfg(feature = "pprof")]
 mod pprof;
 mod profile;
-mod sample;
 pub mod sampling;
 mod scope;
 mod stats;
 mod symbolize;
+pub mod verdict;
 
 #[cfg(feature = "criterion")]
 pub mod criterion;
@@ -109,11 +107,11 @@ pub mod prometheus;
 #[cfg(feature = "tower")]
 pub mod tower;
 
-pub use alloc::CountingAlloc;
 #[allow(deprecated)]
 pub use budget::Scope;
 pub use budget::{Budget, BudgetScope, Exceeded, Limit, Measured, OverBudget};
-pub use future::{measure_future, MeasuredFuture};
+pub use engine::CountingAlloc;
+pub use future::{measure_future, Label, MeasuredFuture};
 pub use growth::{resident_bytes, AlertState, GrowthMonitor, GrowthRule};
 pub use leak::{GrowingSite, LeakDetector, LeakReport, Sample, Verdict};
 pub use profile::{Frame, Profile, ProfileStack, SampleType, SiteTotal};

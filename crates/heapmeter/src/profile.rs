@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
 
-use crate::sample::RawSnapshot;
+use crate::engine::table::RawSnapshot;
 use crate::symbolize::{self, Symbols};
 use crate::Stats;
 
@@ -213,10 +213,10 @@ pub struct SiteTotal {
 /// #     heapmeter::CountingAlloc::system();
 /// use heapmeter::{sampling, SampleType};
 ///
-/// sampling::start(1).unwrap();
+/// let session = sampling::start(1).unwrap();
 /// let kept = vec![0u8; 4096];
 /// let profile = sampling::profile();
-/// sampling::stop();
+/// drop(session);
 /// let top = &profile.sites(SampleType::InuseSpace)[0];
 /// assert!(top.value >= 4096.0, "{top:?}");
 /// let mut folded = Vec::new();
@@ -239,9 +239,12 @@ pub struct Profile {
     pub live_samples: u64,
     /// Samples dropped because a table was full (0 unless stated).
     pub dropped: u64,
-    /// The exact live bytes allocated since sampling started, to set beside
-    /// the in-use estimate ([`Profile::inuse_space`]); `None` where they
-    /// are not known. The writers print both when this is set.
+    /// The exact live bytes of the process above their level when sampling
+    /// started ([`sampling::live_bytes_since_start`](crate::sampling::live_bytes_since_start)),
+    /// to set beside the in-use estimate ([`Profile::inuse_space`]): they
+    /// agree, within sampling error, when what was live before is neither
+    /// freed nor grown meanwhile. `None` where not taken; the writers print
+    /// both when it is set (the pprof routes set it).
     pub exact_inuse_space: Option<u64>,
 }
 
@@ -259,9 +262,11 @@ impl Profile {
                     ProfileStack {
                         ips,
                         frames,
-                        // NOTE: filled once the engine records the labels
-                        // of the request a sample was taken in.
-                        labels: Vec::new(),
+                        labels: s
+                            .labels
+                            .iter()
+                            .map(|&(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
                         samples: s.samples,
                         alloc_objects: s.alloc_objects,
                         alloc_space: s.alloc_space,

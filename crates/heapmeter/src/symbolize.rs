@@ -41,11 +41,10 @@ use std::collections::HashMap;
 use crate::profile::Frame;
 
 /// heapmeter's own modules that run inside `GlobalAlloc` calls (the
-/// counting allocator and the sampler): their frames are never the
-/// program's. A prefix of module paths, so that a module moved under one
-/// of them (`heapmeter::engine::…`) is still recognised.
-pub(crate) const ENGINE_MODULES: &[&str] =
-    &["heapmeter::alloc", "heapmeter::sample", "heapmeter::engine"];
+/// counting allocator, its hooks, the sampler and its stack capture, all
+/// under `src/engine/`): their frames are never the program's. Module
+/// prefixes, so that a file added under the engine is recognised too.
+pub(crate) const ENGINE_MODULES: &[&str] = &["heapmeter::engine"];
 
 /// Modules of other crates whose every function is allocator or unwinder
 /// plumbing: `alloc::alloc` (`alloc`, `realloc`, `Global`'s `Allocator`
@@ -326,8 +325,8 @@ pub(crate) fn is_qualified(name: &str) -> bool {
 
 /// The module a source file stands for, from its path: a file of the
 /// standard library (`library/alloc/src/raw_vec/mod.rs` is
-/// `alloc::raw_vec`) or of a crate (`heapmeter-0.1.0/src/sample.rs` is
-/// `heapmeter::sample`). Only used to tell whose a bare name is.
+/// `alloc::raw_vec`) or of a crate (`heapmeter-0.1.0/src/engine/table.rs`
+/// is `heapmeter::engine::table`). Only used to tell whose a bare name is.
 pub(crate) fn module_of_file(file: &str) -> Option<String> {
     let file = file.replace('\\', "/");
     // A target of its own: a test, example or bench file, or a binary in
@@ -696,10 +695,10 @@ mod tests {
             "alloc::alloc::alloc",
             "alloc::alloc::Global::alloc_impl",
             "<alloc::alloc::Global as core::alloc::Allocator>::allocate",
-            "<heapmeter::alloc::CountingAlloc<A> as core::alloc::global::GlobalAlloc>::alloc",
+            "<heapmeter::engine::alloc::CountingAlloc<A> as core::alloc::global::GlobalAlloc>::alloc",
             "<my::Wrapper as core::alloc::global::GlobalAlloc>::realloc",
-            "heapmeter::sample::record",
-            "heapmeter::sample::capture::{{closure}}",
+            "heapmeter::engine::hooks::allocated",
+            "heapmeter::engine::stack::capture::{{closure}}",
             "heapmeter::engine::sample::record",
             "backtrace::backtrace::libunwind::trace::trace_fn",
             "backtrace::backtrace::trace_unsynchronized<F>",
@@ -713,6 +712,7 @@ mod tests {
             "heapmeter::sampling::profile",
             "heapmeter::measure",
             "heapmeter::allocator_free_fn",
+            "heapmeter::engineering::f",
             "alloc::allocx::f",
             "backtrace::capture::Backtrace::new",
             "my::__rust_allocate",
@@ -727,9 +727,9 @@ mod tests {
             "backtrace::backtrace::libunwind::trace::trace_fn",
             "_Unwind_Backtrace",
             "backtrace::backtrace::trace_unsynchronized<F>",
-            "heapmeter::sample::capture",
-            "heapmeter::sample::record",
-            "<heapmeter::alloc::CountingAlloc<A> as core::alloc::global::GlobalAlloc>::alloc",
+            "heapmeter::engine::stack::capture",
+            "heapmeter::engine::hooks::allocated",
+            "<heapmeter::engine::alloc::CountingAlloc<A> as core::alloc::global::GlobalAlloc>::alloc",
             "__rg_alloc",
             "alloc::alloc::alloc",
             "alloc::raw_vec::RawVec<T,A>::grow_one",
@@ -757,7 +757,7 @@ mod tests {
         assert!(is_allocator_frame(&frame("alloc_impl", Some(std_alloc))));
         assert!(is_allocator_frame(&frame(
             "alloc<std::alloc::System>",
-            Some("/home/me/.cargo/registry/src/index/heapmeter-0.1.0/src/alloc.rs")
+            Some("/home/me/.cargo/registry/src/index/heapmeter-0.1.0/src/engine/alloc.rs")
         )));
         assert!(is_allocator_frame(&frame(
             "record",

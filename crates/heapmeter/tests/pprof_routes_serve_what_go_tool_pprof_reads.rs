@@ -89,7 +89,6 @@ fn main() {
     let mut client = Client::connect(addr);
 
     // Sampling off: a one-line error that says how to turn it on.
-    sampling::stop();
     let (code, kind, body) = client.get_bytes("/debug/pprof/heap");
     let text = String::from_utf8(body).expect("text");
     assert_eq!(code, 503, "{text}");
@@ -97,8 +96,7 @@ fn main() {
     assert_eq!(text.lines().count(), 1, "{text:?}");
     assert!(text.contains("heapmeter::sampling::start("), "{text}");
 
-    #[allow(clippy::let_unit_value)] // a guard once `start` returns one
-    let _session = sampling::start_seeded(1, 5).expect("CountingAlloc is installed");
+    let session = sampling::start_seeded(1, 5).expect("CountingAlloc is installed");
 
     // Bad parameters: 400, one line, naming the value.
     for bad in ["seconds=0", "seconds=abc", "seconds=601", "debug=7"] {
@@ -114,6 +112,14 @@ fn main() {
     for _ in 0..5 {
         assert_eq!(client.get("/keep"), (200, "kept".to_string()));
     }
+    // As text: the exact live bytes since sampling started beside the
+    // estimate.
+    let (code, text) = client.get("/debug/pprof/heap?debug=1");
+    assert_eq!(code, 200, "{text}");
+    assert!(
+        text.contains("in use since sampling started: estimated "),
+        "{text}"
+    );
     for route in ["/debug/pprof/heap", "/debug/pprof/allocs"] {
         let (code, kind, body) = client.get_bytes(route);
         assert_eq!(code, 200, "{route}");
@@ -155,7 +161,7 @@ fn main() {
         }
         None => skipped!("SKIPPED: go tool pprof over HTTP (install Debian's golang-go)"),
     }
-    sampling::stop();
+    drop(session);
     drop(client);
     rt.shutdown_timeout(Duration::from_secs(5));
 }

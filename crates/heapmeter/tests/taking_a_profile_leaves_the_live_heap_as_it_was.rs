@@ -21,7 +21,7 @@ fn kept_blocks() -> Vec<Vec<u8>> {
 }
 
 fn main() {
-    sampling::start_seeded(16 * 1024, 7).expect("CountingAlloc is installed");
+    let session = sampling::start_seeded(16 * 1024, 7).expect("CountingAlloc is installed");
     let kept = kept_blocks();
     let live_before = process_totals().net_bytes();
     let mut peaks = Vec::new();
@@ -51,7 +51,7 @@ fn main() {
         );
         peaks.push(during.peak_bytes);
     }
-    sampling::stop();
+    drop(session);
     drop(kept);
     // The debug info was read (a profile symbolises through it): what is
     // freed is not nothing.

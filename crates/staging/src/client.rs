@@ -1,32 +1,90 @@
-//! A minimal HTTP/1.1 client over one keep-alive TCP connection: what the
-//! soak and the tests need to talk to the service over real sockets, and no
-//! more (no TLS, no redirects, `Content-Length` bodies only).
+//! The HTTP client the soak and the tests talk to a service with: hyper's
+//! own (`hyper_util`'s pooled client), HTTP/1.1 over loopback, each request
+//! bounded by a timeout.
+//!
+//! The pool keeps connections alive between requests and opens more when
+//! every pooled one is busy, so an open-loop soak has as many connections
+//! as it has requests in flight (bounded by the soak). A request that finds
+//! its pooled connection closed by the server before it was sent is sent
+//! again on a new one, as hyper does by default.
 
+use std::error::Error as _;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::header::CONTENT_TYPE;
+use hyper::{Method, Request};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 
-use crate::{Result, StagingError};
-
-const CLOSED_BEFORE_ANSWER: &str = "connection closed before an answer";
-
-/// Whether `e` says the connection was gone before any answer arrived.
-fn is_stale(e: &StagingError) -> bool {
-    match e {
-        StagingError::Soak(m) => m.ends_with(CLOSED_BEFORE_ANSWER),
-        StagingError::Io { source, .. } => matches!(
-            source.kind(),
-            std::io::ErrorKind::BrokenPipe
-                | std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::ConnectionAborted
-        ),
-        _ => false,
-    }
+/// Why an exchange got no answer. Each variant renders as one line, naming
+/// the request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The request could not be built (a bad method, path or header).
+    #[error("{method} {url}: {source}")]
+    Build {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: hyper::http::Error,
+    },
+    /// Connecting, sending or receiving the head failed (refused, reset,
+    /// closed before an answer).
+    #[error("{method} {url}: {}", causes(source))]
+    Transport {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// The client's error.
+        #[source]
+        source: hyper_util::client::legacy::Error,
+    },
+    /// The body of the answer could not be read to its end.
+    #[error("{method} {url}: reading the answer: {source}")]
+    Body {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// hyper's error.
+        #[source]
+        source: hyper::Error,
+    },
+    /// No whole answer within the client's timeout.
+    #[error("{method} {url}: no answer within {after:?}")]
+    Timeout {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// The timeout.
+        after: Duration,
+    },
 }
 
-/// A response: status code and body.
+/// An error and its causes, as one line (hyper_util's own message only
+/// names its kind).
+fn causes(e: &hyper_util::client::legacy::Error) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let _ = write!(line, ": {cause}");
+        source = cause.source();
+    }
+    line
+}
+
+/// An answer: status code and body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The status code, e.g. 200.
@@ -42,147 +100,107 @@ impl HttpResponse {
     }
 }
 
-/// One connection to one server, reopened when the server closed it.
-#[derive(Debug)]
+/// A pooled client of one server. Cheap to clone: clones share the pool.
+#[derive(Clone, Debug)]
 pub struct HttpClient {
+    client: Client<HttpConnector, Full<Bytes>>,
     addr: SocketAddr,
-    conn: Option<BufReader<TcpStream>>,
     timeout: Duration,
 }
 
 impl HttpClient {
-    /// A client of `addr` (connects on first use); each request times out
-    /// after `timeout`.
+    /// A client of `addr` (connects on first use); each request, its answer
+    /// read to the end, times out after `timeout`.
     pub fn new(addr: SocketAddr, timeout: Duration) -> HttpClient {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(timeout));
+        let client = Client::builder(TokioExecutor::new()).build(connector);
         HttpClient {
+            client,
             addr,
-            conn: None,
             timeout,
         }
     }
 
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// `GET path`.
-    pub async fn get(&mut self, path: &str) -> Result<HttpResponse> {
+    pub async fn get(&self, path: &str) -> Result<HttpResponse, HttpError> {
         self.request("GET", path, None, b"").await
     }
 
     /// `POST path` with a JSON body.
-    pub async fn post_json(&mut self, path: &str, body: &[u8]) -> Result<HttpResponse> {
+    pub async fn post_json(&self, path: &str, body: &[u8]) -> Result<HttpResponse, HttpError> {
         self.request("POST", path, Some("application/json"), body)
             .await
     }
 
-    /// Sends one request and reads its response, within the timeout. On
-    /// any error the connection is dropped (the next request reconnects).
-    ///
-    /// NOTE: a server may close a keep-alive connection at any time after
-    /// an answer (hyper does after some error responses). A request that
-    /// finds its reused connection closed before a single byte of answer
-    /// was never read by the server, so it is sent once more on a new
-    /// connection, as HTTP clients do.
+    /// Sends one request and reads its answer to the end, within the
+    /// timeout.
     pub async fn request(
-        &mut self,
+        &self,
         method: &str,
         path: &str,
         content_type: Option<&str>,
         body: &[u8],
-    ) -> Result<HttpResponse> {
-        let timeout = self.timeout;
-        let reused = self.conn.is_some();
-        let attempt = async {
-            match self.exchange(method, path, content_type, body).await {
-                Err(e) if reused && is_stale(&e) => {
-                    self.conn = None;
-                    self.exchange(method, path, content_type, body).await
+    ) -> Result<HttpResponse, HttpError> {
+        let url = format!("http://{}{path}", self.addr);
+        let built = Method::from_bytes(method.as_bytes())
+            .map_err(hyper::http::Error::from)
+            .and_then(|m| {
+                let mut req = Request::builder().method(m).uri(&url);
+                if let Some(ct) = content_type {
+                    req = req.header(CONTENT_TYPE, ct);
                 }
-                other => other,
+                req.body(Full::new(Bytes::copy_from_slice(body)))
+            });
+        let req = match built {
+            Ok(req) => req,
+            Err(source) => {
+                return Err(HttpError::Build {
+                    method: method.into(),
+                    url,
+                    source,
+                })
             }
         };
-        match tokio::time::timeout(timeout, attempt).await {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(e)) => {
-                self.conn = None;
-                Err(e)
-            }
-            Err(_) => {
-                self.conn = None;
-                Err(StagingError::Soak(format!(
-                    "{method} {path}: no answer within {timeout:?}"
-                )))
-            }
+        let exchange = async {
+            let response =
+                self.client
+                    .request(req)
+                    .await
+                    .map_err(|source| HttpError::Transport {
+                        method: method.into(),
+                        url: url.clone(),
+                        source,
+                    })?;
+            let status = response.status().as_u16();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|source| HttpError::Body {
+                    method: method.into(),
+                    url: url.clone(),
+                    source,
+                })?
+                .to_bytes();
+            Ok(HttpResponse {
+                status,
+                body: body.to_vec(),
+            })
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(answer) => answer,
+            Err(_) => Err(HttpError::Timeout {
+                method: method.into(),
+                url,
+                after: self.timeout,
+            }),
         }
-    }
-
-    async fn exchange(
-        &mut self,
-        method: &str,
-        path: &str,
-        content_type: Option<&str>,
-        body: &[u8],
-    ) -> Result<HttpResponse> {
-        let io = |e| StagingError::io(format!("{method} {path}"), e);
-        if self.conn.is_none() {
-            let stream = TcpStream::connect(self.addr).await.map_err(io)?;
-            stream.set_nodelay(true).map_err(io)?;
-            self.conn = Some(BufReader::new(stream));
-        }
-        let conn = self.conn.as_mut().expect("connected above");
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        if let Some(ct) = content_type {
-            head.push_str("content-type: ");
-            head.push_str(ct);
-            head.push_str("\r\n");
-        }
-        head.push_str("\r\n");
-        let stream = conn.get_mut();
-        stream.write_all(head.as_bytes()).await.map_err(io)?;
-        stream.write_all(body).await.map_err(io)?;
-
-        let mut line = String::new();
-        if conn.read_line(&mut line).await.map_err(io)? == 0 {
-            return Err(StagingError::Soak(format!(
-                "{method} {path}: {CLOSED_BEFORE_ANSWER}"
-            )));
-        }
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| StagingError::Soak(format!("bad status line {line:?}")))?;
-        let mut len = 0usize;
-        let mut close = false;
-        loop {
-            line.clear();
-            conn.read_line(&mut line).await.map_err(io)?;
-            let h = line.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            let Some((name, value)) = h.split_once(':') else {
-                continue;
-            };
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                len = value
-                    .parse()
-                    .map_err(|_| StagingError::Soak(format!("bad content-length {value:?}")))?;
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                return Err(StagingError::Soak(format!(
-                    "{method} {path}: transfer-encoding {value} is not supported"
-                )));
-            } else if name.eq_ignore_ascii_case("connection") {
-                close = value.eq_ignore_ascii_case("close");
-            }
-        }
-        let mut body = vec![0; len];
-        conn.read_exact(&mut body).await.map_err(io)?;
-        if close {
-            self.conn = None;
-        }
-        Ok(HttpResponse { status, body })
     }
 }

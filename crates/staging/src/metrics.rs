@@ -117,25 +117,3 @@ impl Metrics {
         self.heap.render()
     }
 }
-
-/// One sample's value from a text exposition: the first line starting with
-/// `series` followed by a space (`series` includes labels, if any).
-pub fn scrape_value(text: &str, series: &str) -> Option<f64> {
-    text.lines().find_map(|l| {
-        let rest = l.strip_prefix(series)?;
-        rest.strip_prefix(' ')?.trim().parse().ok()
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scrape_finds_labelled_series() {
-        let text = "a_total 3\nb{route=\"/payments\"} 7.5\n";
-        assert_eq!(scrape_value(text, "a_total"), Some(3.0));
-        assert_eq!(scrape_value(text, "b{route=\"/payments\"}"), Some(7.5));
-        assert_eq!(scrape_value(text, "b"), None);
-    }
-}

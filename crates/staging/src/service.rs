@@ -9,24 +9,40 @@
 //! Malformed bodies get `400` (bad JSON, missing fields, wrong types), `413`
 //! (body over [`ServiceConfig::max_body_bytes`]) or `415` (not JSON), each
 //! with a JSON body `{"error": "…"}`. A check that fails (cache or store
-//! down, stale set) is answered by the service's [`OnFailure`] policy: a
-//! decision taken by fraudcheck's [`FailPolicy`] (`200` with a `degraded`
-//! reason), or `503` with the reason. Never a hang: every check runs to an
-//! answer, and the backends time out.
+//! down, stale set) is answered as [`OnFailure`] says: the check's own
+//! decision (`check.decide`, by the [`FailPolicy`] it was built with: `200`
+//! with a `degraded` reason), or `503` with the reason. Never a hang: every
+//! check runs to an answer, and the backends time out.
+//!
+//! The handler awaits the check, and the check awaits Redis and PostgreSQL
+//! (fraudcheck's async face over [`ServiceCache`] and [`ServiceStore`]): a
+//! request waiting on a backend is a future that waits, holding what it has
+//! fetched, while the worker threads serve the others. Nothing blocks a
+//! worker thread in a request's path.
+//!
+//! # What heapmeter's `AllocLayer` sees of a request
 //!
 //! Every request is measured by heapmeter's `AllocLayer` (its future's
-//! allocations across its polls, per matched route) into the registry
-//! `/metrics` renders.
+//! allocations across its polls, per matched route, with
+//! `heapmeter::measure_future`) into the registry `/metrics` renders. The
+//! request's future is now the whole check: the body's JSON, the check's
+//! own work (the parsed list and the set `naive` builds, the listener
+//! `retained_listener` keeps), the commands the clients encode and the
+//! channels they hand them over by, the response; across every `.await`,
+//! on whichever worker thread polls it.
 //!
-//! NOTE: the checks are synchronous (fraudcheck knows nothing of async). The
-//! handler runs one inside [`tokio::task::block_in_place`], so the worker
-//! thread hands its other tasks to the runtime while it checks, and the
-//! check's allocations stay inside the request future's poll, where the
-//! layer sees them. This needs the multi-thread runtime. What the layer
-//! cannot see: work a backend client does on its own connection task
-//! (reading a Redis reply), and, when `block_in_place` has to start a
-//! replacement worker thread, that thread's set-up is counted to the request
-//! that caused it.
+//! What stays outside: the clients' connection tasks. The `redis`
+//! connection manager's driver and `tokio-postgres`'s `Connection` are
+//! tasks of their own, spawned at connect time: they write the commands,
+//! read the replies from the socket and build the reply values (a `GET`'s
+//! body, the rows of the `SELECT`). Those bytes are allocated on the
+//! connection task and handed to the request, which frees them: counted as
+//! the request's deallocations but not its allocations, so a request over
+//! Redis can show fewer bytes allocated than it uses, and its retained
+//! bytes go below zero by what it received. The embedded backends run in
+//! the request's own future and have no such task. Memory the server
+//! allocates before the layer sees the request (hyper's buffers) is outside
+//! too, as heapmeter's `tower` module says.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,22 +56,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use fraudcheck::{
-    build, data, CacheBackend, CheckError, Config, Env, FailPolicy, FraudCheck, Payment,
-    StoreBackend, Variant,
+    data, AnyCheck, AsyncFraudCheck, Cache, Clock, CoarseClock, Config, Env, FailPolicy,
+    ManualClock, Payment, RiskyUserStore, Variant,
 };
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use heapmeter::tower::AllocLayer;
 
-use crate::backends::{BlockingPg, BlockingRedis, PgStore, RedisCache};
+use crate::backends::{PgStore, RedisCache, ServiceCache, ServiceStore};
 use crate::metrics::{Metrics, Outcome};
 use crate::{Result, StagingError};
 
 /// What the service answers when a check fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnFailure {
-    /// Decide with fraudcheck's fail policy: `200` with `"degraded"` set.
+    /// Answer the check's decision (`check.decide`), by this fail policy
+    /// (the check's [`Config::fail_policy`]): `200` with `"degraded"` set.
     Decide(FailPolicy),
     /// Answer `503` with the reason; the caller decides.
     Reject,
@@ -67,6 +84,11 @@ impl Default for OnFailure {
         OnFailure::Decide(FailPolicy::default())
     }
 }
+
+/// The seed of the risky-user ids a service holds (embedded) and seeds
+/// PostgreSQL with (`--seed-db`): `fraudcheck::data::risky_user_ids(users,
+/// SERVICE_SEED)`. A soak pays as the same ids.
+pub const SERVICE_SEED: u64 = 7;
 
 /// How to run the service.
 #[derive(Clone, Debug)]
@@ -92,12 +114,13 @@ pub struct ServiceConfig {
 }
 
 impl ServiceConfig {
-    /// A variant over `users` risky users, seed 7, failing open, 4 KiB bodies.
+    /// A variant over `users` risky users, seed [`SERVICE_SEED`], failing
+    /// open, 4 KiB bodies.
     pub fn new(variant: Variant, users: usize) -> ServiceConfig {
         ServiceConfig {
             variant,
             users,
-            seed: 7,
+            seed: SERVICE_SEED,
             on_failure: OnFailure::default(),
             max_body_bytes: 4096,
             redis: None,
@@ -133,27 +156,51 @@ impl ServiceConfig {
 /// The running state shared by every request.
 #[derive(Debug)]
 pub struct App {
-    check: Box<dyn FraudCheck>,
+    check: AnyCheck<ServiceCache, ServiceStore>,
     env: Env,
     on_failure: OnFailure,
     metrics: Metrics,
 }
 
-fn config_for(on_failure: OnFailure) -> Config {
-    let mut config = Config::default();
-    if let OnFailure::Decide(policy) = on_failure {
-        config.fail_policy = policy;
+/// The embedded cache and store of `config`'s users, and the check's
+/// config: its fail policy is the one [`OnFailure::Decide`] names (with
+/// [`OnFailure::Reject`] the decision is never answered).
+fn embedded_env(config: &ServiceConfig) -> Env {
+    let clock: Arc<dyn Clock> = Arc::new(CoarseClock::new());
+    let mut check_config = Config::default();
+    if let OnFailure::Decide(policy) = config.on_failure {
+        check_config.fail_policy = policy;
     }
-    config
+    // NOTE: the store's own clock only counts its latency, which the
+    // service awaits on tokio's timer instead (see `ServiceStore::embedded`).
+    let store = RiskyUserStore::new(Arc::new(ManualClock::new()), config.risky_ids());
+    Env::with_backends(
+        Arc::new(Cache::new(clock.clone())),
+        Arc::new(store),
+        clock,
+        check_config,
+    )
 }
 
 impl App {
     /// A check of `config.variant` over the embedded cache and store
     /// (`config.redis` and `config.postgres` are not read).
     pub fn embedded(config: &ServiceConfig) -> App {
-        let env = Env::new(config.users, config.seed).with_config(config_for(config.on_failure));
+        let env = embedded_env(config);
+        let cache = ServiceCache::Embedded(env.cache.clone());
+        let store = ServiceStore::embedded(env.store.clone());
+        App::over(config, env, cache, store)
+    }
+
+    fn over(config: &ServiceConfig, env: Env, cache: ServiceCache, store: ServiceStore) -> App {
+        let backends = Env::with_backends(
+            Arc::new(cache),
+            Arc::new(store),
+            env.clock.clone(),
+            env.config.clone(),
+        );
         App {
-            check: build(config.variant, &env),
+            check: AnyCheck::new(config.variant, &backends),
             env,
             on_failure: config.on_failure,
             metrics: Metrics::new(),
@@ -162,44 +209,36 @@ impl App {
 
     /// A check of `config.variant` over Redis and PostgreSQL where
     /// `config` names them, the embedded backends elsewhere; seeds the
-    /// database first when `config.seed_db`. Must run on a multi-thread
-    /// runtime (the checks block on the clients inside `block_in_place`).
+    /// database first when `config.seed_db`.
     pub async fn connect(config: &ServiceConfig) -> Result<App> {
-        let env = Env::new(config.users, config.seed).with_config(config_for(config.on_failure));
-        let handle = tokio::runtime::Handle::current();
-        let cache: Arc<dyn CacheBackend> = match &config.redis {
+        let env = embedded_env(config);
+        let cache = match &config.redis {
             Some(url) => {
                 let redis = RedisCache::connect(url).await?;
                 // NOTE: a list left in Redis by an earlier run (another
                 // --users) would be served until it expires: start empty.
                 redis.del(fraudcheck::CACHE_KEY).await?;
                 redis.del(fraudcheck::CACHE_SET_KEY).await?;
-                Arc::new(BlockingRedis::new(redis, handle.clone()))
+                ServiceCache::Redis(redis)
             }
-            None => env.cache.clone(),
+            None => ServiceCache::Embedded(env.cache.clone()),
         };
-        let store: Arc<dyn StoreBackend> = match &config.postgres {
+        let store = match &config.postgres {
             Some(url) => {
                 let pg = PgStore::connect(url).await?;
                 if config.seed_db {
                     pg.seed(&config.risky_ids()).await?;
                 }
-                Arc::new(BlockingPg::new(pg, handle))
+                ServiceStore::Postgres(Box::new(pg))
             }
             None if config.seed_db => {
                 return Err(StagingError::Config(
                     "--seed-db needs --postgres URL".into(),
                 ))
             }
-            None => env.store.clone(),
+            None => ServiceStore::embedded(env.store.clone()),
         };
-        let dyn_env = Env::with_backends(cache, store, env.clock.clone(), env.config.clone());
-        Ok(App {
-            check: build(config.variant, &dyn_env),
-            env,
-            on_failure: config.on_failure,
-            metrics: Metrics::new(),
-        })
+        Ok(App::over(config, env, cache, store))
     }
 
     /// The embedded environment: fault injection and contents of the
@@ -217,6 +256,12 @@ impl App {
     /// The variant's name.
     pub fn variant(&self) -> &'static str {
         self.check.name()
+    }
+
+    /// The check's decision for `payment`: its answer, or its fail policy's
+    /// when it failed.
+    pub async fn decide(&self, payment: &Payment) -> fraudcheck::Decision {
+        self.check.decide(payment).await
     }
 }
 
@@ -276,10 +321,11 @@ async fn payments(
         user_id: p.user_id,
         amount_cents: p.amount_cents,
     };
-    let result = tokio::task::block_in_place(|| app.check.is_risky(&payment));
+    let decision = app.check.decide(&payment).await;
     app.metrics.record_duration(start.elapsed().as_secs_f64());
-    match result {
-        Ok(risky) => {
+    let risky = decision.risky;
+    match (decision.failure, app.on_failure) {
+        (None, _) => {
             app.metrics.record_outcome(Outcome::Checked);
             Json(Decision {
                 risky,
@@ -287,14 +333,11 @@ async fn payments(
             })
             .into_response()
         }
-        Err(e) => failed(&app, &e),
-    }
-}
-
-fn failed(app: &App, e: &CheckError) -> Response {
-    match app.on_failure {
-        OnFailure::Decide(policy) => {
-            let risky = policy.decide(Err(e.clone()));
+        (Some(e), OnFailure::Reject) => {
+            app.metrics.record_outcome(Outcome::Unavailable);
+            error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+        }
+        (Some(e), OnFailure::Decide(_)) => {
             app.metrics.record_outcome(if risky {
                 Outcome::FailedClosed
             } else {
@@ -305,10 +348,6 @@ fn failed(app: &App, e: &CheckError) -> Response {
                 degraded: Some(e.to_string()),
             })
             .into_response()
-        }
-        OnFailure::Reject => {
-            app.metrics.record_outcome(Outcome::Unavailable);
-            error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
         }
     }
 }
@@ -382,9 +421,7 @@ impl Running {
     /// Stops accepting, answers the requests in flight, and returns.
     pub async fn stop(self) -> Result<()> {
         let _ = self.stop.send(());
-        self.task
-            .await
-            .map_err(|e| StagingError::Soak(format!("the service task failed: {e}")))?
+        self.task.await.map_err(StagingError::Task)?
     }
 }
 

@@ -23,14 +23,14 @@ async fn metrics_pass_promtool() {
     let config = ServiceConfig::new(Variant::TtlRefresh, 100);
     let app = Arc::new(App::embedded(&config));
     let server = Running::start(app, config.max_body_bytes).await.unwrap();
-    let mut client = HttpClient::new(server.addr(), Duration::from_secs(5));
+    let client = HttpClient::new(server.addr(), Duration::from_secs(5));
     for body in [&br#"{"id":1,"user_id":2,"amount_cents":3}"#[..], b"{"] {
         client.post_json("/payments", body).await.unwrap();
     }
     let text = client.get("/metrics").await.unwrap().text();
     server.stop().await.unwrap();
     for series in [
-        "heapmeter_request_allocations_count{route=\"/payments\"} 2",
+        "heapmeter_request_allocations_count{method=\"POST\",route=\"/payments\"} 2",
         "heaplab_payments_total{outcome=\"checked\"} 1",
         "heaplab_payments_total{outcome=\"rejected\"} 1",
         "heaplab_payment_duration_seconds_count 1",

@@ -50,6 +50,46 @@ async fn commands_round_trip() {
     assert_eq!(cache.get(&key).await.unwrap(), None, "SETEX 1 expires");
 }
 
+/// A `WRONGTYPE` reply keeps its kind through fraudcheck's async face: a
+/// `GET` on a set is `CacheError::WrongType`, a dead server `Unavailable`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrongtype_reply_is_a_wrong_type_error() {
+    use fraudcheck::{AsyncCacheBackend, CacheError};
+    let url = test_redis_url();
+    let cache = match RedisCache::connect(&url).await {
+        Ok(c) => c,
+        Err(e) => {
+            skipped!("SKIPPED: no redis-server at {url} ({e}); run scripts/ci-services");
+            return;
+        }
+    };
+    let key = format!("heaplab:test:wrongtype:{}", std::process::id());
+    cache.del(&key).await.unwrap();
+    cache.sadd(&key, &[1, 2]).await.unwrap();
+    assert_eq!(
+        AsyncCacheBackend::get(&cache, &key).await,
+        Err(CacheError::WrongType { key: key.clone() })
+    );
+    let e = cache.get(&key).await.unwrap_err();
+    assert!(
+        matches!(&e, heaplab_staging::StagingError::Redis { what: "GET", .. }),
+        "{e:?}"
+    );
+    assert!(
+        std::error::Error::source(&e).is_some(),
+        "keeps the client's error"
+    );
+    cache
+        .set_ex(&key, Duration::from_secs(60), b"[]")
+        .await
+        .unwrap();
+    assert_eq!(
+        AsyncCacheBackend::sismember(&cache, &key, 1).await,
+        Err(CacheError::WrongType { key: key.clone() })
+    );
+    cache.del(&key).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_is_not_there_is_an_error_not_a_hang() {
     // Port 1 on loopback: nothing listens there.

@@ -47,7 +47,7 @@ fn payment(user_id: u64) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_status_has_a_json_body() {
-    let mut s = start(Variant::Naive, OnFailure::default()).await;
+    let s = start(Variant::Naive, OnFailure::default()).await;
     let risky = s.app.env().store.active_ids()[0];
 
     let r = s
@@ -126,8 +126,8 @@ async fn each_status_has_a_json_body() {
         "heapmeter_live_bytes ",
         "heapmeter_allocations_total ",
         "process_resident_memory_bytes ",
-        "heapmeter_request_allocations_count{route=\"/payments\"} 9",
-        "heapmeter_request_allocations_count{route=\"/healthz\"} 1",
+        "heapmeter_request_allocations_count{method=\"POST\",route=\"/payments\"} 9",
+        "heapmeter_request_allocations_count{method=\"GET\",route=\"/healthz\"} 1",
         "heaplab_payments_total{outcome=\"rejected\"} 6",
         "heaplab_payments_total{outcome=\"failed_open\"} 1",
     ] {
@@ -138,7 +138,7 @@ async fn each_status_has_a_json_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_policy_holds_and_reject_answers_503() {
-    let mut s = start(Variant::Naive, OnFailure::Decide(FailPolicy::Closed)).await;
+    let s = start(Variant::Naive, OnFailure::Decide(FailPolicy::Closed)).await;
     s.app.env().cache.fail_next(u32::MAX);
     s.app.env().store.fail_next(u32::MAX);
     let r = s.client.post_json("/payments", &payment(1)).await.unwrap();
@@ -151,7 +151,7 @@ async fn closed_policy_holds_and_reject_answers_503() {
     );
     s.stop().await;
 
-    let mut s = start(Variant::Naive, OnFailure::Reject).await;
+    let s = start(Variant::Naive, OnFailure::Reject).await;
     s.app.env().cache.fail_next(u32::MAX);
     s.app.env().store.fail_next(u32::MAX);
     let r = s.client.post_json("/payments", &payment(1)).await.unwrap();

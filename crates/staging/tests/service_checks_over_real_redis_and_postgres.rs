@@ -41,7 +41,7 @@ async fn answers_over_real_backends() {
         let risky = config.risky_ids()[17];
         let app = Arc::new(App::connect(&config).await.unwrap());
         let server = Running::start(app, config.max_body_bytes).await.unwrap();
-        let mut client = HttpClient::new(server.addr(), Duration::from_secs(5));
+        let client = HttpClient::new(server.addr(), Duration::from_secs(5));
         for (user, want) in [(risky, true), (5, false), (risky, true)] {
             let body = format!(r#"{{"id":1,"user_id":{user},"amount_cents":3}}"#);
             let r = client

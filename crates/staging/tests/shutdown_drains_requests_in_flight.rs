@@ -29,7 +29,7 @@ async fn in_flight_request_is_answered_after_shutdown_starts() {
     }));
 
     let request = tokio::spawn(async move {
-        let mut client = HttpClient::new(addr, Duration::from_secs(5));
+        let client = HttpClient::new(addr, Duration::from_secs(5));
         client
             .post_json("/payments", br#"{"id":1,"user_id":2,"amount_cents":3}"#)
             .await

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use fraudcheck::Variant;
 use heaplab_staging::cli::{soak_in_process, SoakArgs};
-use heaplab_staging::soak::SoakConfig;
 
 #[global_allocator]
 static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> =
@@ -23,13 +22,18 @@ fn args(variant: Variant) -> SoakArgs {
         real: false,
         users: 1000,
         compress: 10,
+        targets: Vec::new(),
+        pids: Vec::new(),
+        timeout: Duration::from_secs(5),
+        max_in_flight: 1024,
+        // NOTE: the test counts requests, not bytes: no heap sampling.
+        heap_sampling: 0,
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_are_answered_and_counted() {
-    let mut config = SoakConfig::new(100, Duration::from_secs(3));
-    config.progress = false;
+    let config = args(Variant::TtlRefresh).config();
 
     let r = soak_in_process(Variant::TtlRefresh, &args(Variant::TtlRefresh), &config)
         .await

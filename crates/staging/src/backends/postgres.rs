@@ -1,5 +1,9 @@
 //! The risky-user store on a real PostgreSQL, through `tokio-postgres`.
+//!
+//! The query is awaited by the request that needs it; the connection's
+//! own task (spawned at connect) writes it and reads the rows.
 
+use fraudcheck::{AsyncStoreBackend, StoreError};
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls};
 
@@ -17,15 +21,15 @@ pub struct PgStore {
     client: Mutex<Option<Client>>,
 }
 
-fn err(e: impl std::fmt::Display) -> StagingError {
-    StagingError::Postgres(e.to_string())
+fn postgres(what: &'static str) -> impl Fn(tokio_postgres::Error) -> StagingError {
+    move |source| StagingError::Postgres { what, source }
 }
 
 impl PgStore {
     /// Connects to `url` (`postgres://user:pass@127.0.0.1:5432/db`),
     /// loopback only.
     pub async fn connect(url: &str) -> Result<PgStore> {
-        let config: tokio_postgres::Config = url.parse().map_err(err)?;
+        let config: tokio_postgres::Config = url.parse().map_err(postgres("parse URL"))?;
         let loopback = config.get_hosts().iter().all(|h| match h {
             tokio_postgres::config::Host::Tcp(h) => {
                 h == "127.0.0.1" || h == "localhost" || h == "::1"
@@ -48,8 +52,9 @@ impl PgStore {
 
     async fn open(&self) -> Result<Client> {
         let (client, connection) = bounded(
-            StagingError::Postgres,
+            "postgres",
             "connect",
+            postgres("connect"),
             tokio_postgres::connect(&self.url, NoTls),
         )
         .await?;
@@ -78,13 +83,18 @@ impl PgStore {
     /// `SELECT user_id FROM risky_users WHERE active = true`.
     pub async fn query_active(&self) -> Result<Vec<u64>> {
         self.with_client(|c| async move {
-            let rows =
-                bounded(StagingError::Postgres, "SELECT", c.query(ACTIVE_QUERY, &[])).await?;
+            let rows = bounded(
+                "postgres",
+                "SELECT",
+                postgres("SELECT"),
+                c.query(ACTIVE_QUERY, &[]),
+            )
+            .await?;
             let ids = rows
                 .iter()
                 .map(|r| r.try_get::<_, i64>(0).map(|id| id as u64))
                 .collect::<std::result::Result<Vec<u64>, _>>()
-                .map_err(err)?;
+                .map_err(postgres("SELECT user_id"))?;
             Ok((c, ids))
         })
         .await
@@ -102,10 +112,11 @@ impl PgStore {
             })
             .collect::<Result<_>>()?;
         self.with_client(|mut c| async move {
-            let tx = bounded(StagingError::Postgres, "BEGIN", c.transaction()).await?;
+            let tx = bounded("postgres", "BEGIN", postgres("BEGIN"), c.transaction()).await?;
             bounded(
-                StagingError::Postgres,
+                "postgres",
                 "CREATE TABLE",
+                postgres("CREATE TABLE"),
                 tx.batch_execute(
                     "CREATE TABLE IF NOT EXISTS risky_users (
                          user_id BIGINT PRIMARY KEY,
@@ -115,17 +126,31 @@ impl PgStore {
             )
             .await?;
             bounded(
-                StagingError::Postgres,
+                "postgres",
                 "INSERT",
+                postgres("INSERT"),
                 tx.execute(
                     "INSERT INTO risky_users (user_id, active) SELECT unnest($1::bigint[]), true",
                     &[&ids],
                 ),
             )
             .await?;
-            bounded(StagingError::Postgres, "COMMIT", tx.commit()).await?;
+            bounded("postgres", "COMMIT", postgres("COMMIT"), tx.commit()).await?;
             Ok((c, ()))
         })
         .await
+    }
+}
+
+impl AsyncStoreBackend for PgStore {
+    async fn query_active(&self) -> Result<Vec<u64>, StoreError> {
+        let mut ids = PgStore::query_active(self)
+            .await
+            .map_err(|_| StoreError::Unavailable)?;
+        // NOTE: the trait asks for a stable order (the JSON written back
+        // to the cache is then deterministic); the incident's query has
+        // no ORDER BY, so sort here rather than change the query.
+        ids.sort_unstable();
+        Ok(ids)
     }
 }

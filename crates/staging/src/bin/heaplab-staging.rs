@@ -31,7 +31,11 @@ enum Command {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => cli::serve(&args),
-        Command::Soak(args) => cli::soak(&args).map(|_| ()),
+        Command::Soak(args) => cli::soak(&args).map(|reports| {
+            for report in reports {
+                println!("{report}\n");
+            }
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
