@@ -1,6 +1,7 @@
 //! Prints the headline tables of the last `cargo bench` run from criterion's
-//! saved estimates: time and allocations per request per variant, the fixed
-//! variants against a bare lookup, and what each profiler costs.
+//! saved estimates: time and allocations per request per variant, and the
+//! fixed variants against a bare lookup. (What each allocator and profiler
+//! costs is `scripts/bench-allocators`' table.)
 //!
 //! ```text
 //! cargo bench
@@ -45,8 +46,6 @@ fn main() {
     let mut out = String::new();
     requests(&medians, &mut out);
     floor(&medians, &mut out);
-    overhead(&medians, &mut out);
-    heap_profilers(&medians, &mut out);
     print!("{out}");
 }
 
@@ -153,89 +152,5 @@ fn floor(m: &Medians, out: &mut String) {
             }
         }
         let _ = writeln!(out, "{row}");
-    }
-}
-
-fn overhead(m: &Medians, out: &mut String) {
-    const ALLOCATORS: [&str; 6] = [
-        "system",
-        "jemalloc",
-        "counting_system",
-        "counting_jemalloc",
-        "heaplab_binary",
-        "dhat",
-    ];
-    let _ = writeln!(
-        out,
-        "\n## Profiler overhead (median per iteration and thread; ratio to the inner allocator)\n"
-    );
-    let _ = writeln!(
-        out,
-        "| workload | threads | System | Jemalloc | CountingAlloc<System> | CountingAlloc<Jemalloc> | heaplab binary | dhat |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
-    for work in ["alloc_free_64", "naive_1k"] {
-        for threads in [1, 2] {
-            let get = |a: &str| {
-                m.get(&format!("overhead/{work}/{threads}_threads/{a}"))
-                    .copied()
-            };
-            let cells: Vec<String> = ALLOCATORS
-                .iter()
-                .map(|a| {
-                    let inner = match *a {
-                        "counting_system" | "heaplab_binary" | "dhat" => get("system"),
-                        "counting_jemalloc" => get("jemalloc"),
-                        _ => None,
-                    };
-                    match (get(a), inner) {
-                        (Some(t), Some(i)) => format!("{} ({:.2}×)", time(t), t / i),
-                        (Some(t), None) => time(t),
-                        (None, _) => "–".into(),
-                    }
-                })
-                .collect();
-            let _ = writeln!(out, "| {work} | {threads} | {} |", cells.join(" | "));
-        }
-    }
-}
-
-/// The heap profilers side by side: heapmeter's sampler at the default
-/// interval, jemalloc's own profiler (`lg_prof_sample:19`, the same mean
-/// interval; bench package `overhead-jemalloc-profiling`) and dhat, each
-/// with its ratio to the allocator it runs on.
-fn heap_profilers(m: &Medians, out: &mut String) {
-    // (column, criterion name, the allocator underneath)
-    const COLUMNS: [(&str, &str, &str); 6] = [
-        ("System", "system", ""),
-        ("CountingAlloc<System>", "counting_system", "system"),
-        ("+ sampling, 512 KiB", "sampling_system", "system"),
-        ("Jemalloc", "jemalloc", ""),
-        ("jemalloc prof, lg 19", "jemalloc_profiling", "jemalloc"),
-        ("dhat", "dhat", "system"),
-    ];
-    let _ = writeln!(
-        out,
-        "\n## Heap profilers (median per iteration and thread; ratio to the allocator underneath)\n"
-    );
-    let header: Vec<&str> = COLUMNS.iter().map(|c| c.0).collect();
-    let _ = writeln!(out, "| workload | threads | {} |", header.join(" | "));
-    let _ = writeln!(out, "|---|---:|{}", "---:|".repeat(COLUMNS.len()));
-    for work in ["alloc_free_64", "naive_1k"] {
-        for threads in [1, 2] {
-            let get = |a: &str| {
-                m.get(&format!("overhead/{work}/{threads}_threads/{a}"))
-                    .copied()
-            };
-            let cells: Vec<String> = COLUMNS
-                .iter()
-                .map(|(_, a, under)| match (get(a), get(under)) {
-                    (Some(t), Some(u)) => format!("{} ({:.2}×)", time(t), t / u),
-                    (Some(t), None) => time(t),
-                    (None, _) => "–".into(),
-                })
-                .collect();
-            let _ = writeln!(out, "| {work} | {threads} | {} |", cells.join(" | "));
-        }
     }
 }

@@ -19,12 +19,12 @@ fn main() -> std::io::Result<()> {
     let env = Env::new(1_000, 7);
     let payments = data::payments(64, 8, &env.store.active_ids(), 0.1);
     let check = build(Variant::RetainedListener, &env);
-    sampling::start_seeded(sampling::DEFAULT_INTERVAL, 7).expect("installed");
+    let session = sampling::start_seeded(sampling::DEFAULT_INTERVAL, 7).expect("installed");
     for i in 0..2_000 {
         check.is_risky(&payments[i % 64]).expect("request");
     }
     let profile = sampling::profile();
-    sampling::stop();
+    drop(session);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/07-retained-listener.svg");
     let out = BufWriter::new(File::create(path)?);
     profile.write_flamegraph(

@@ -54,6 +54,9 @@ pub enum Error {
         /// The check's error.
         source: fraudcheck::CheckError,
     },
+    /// The heap sampler could not start.
+    #[error("cannot sample the heap: {0}")]
+    Sampling(#[from] heapmeter::sampling::SamplingError),
     /// Writing to stdout failed (a closed pipe, say).
     #[error("cannot write to stdout: {0}")]
     Stdout(#[source] std::io::Error),

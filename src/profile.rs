@@ -113,9 +113,10 @@ pub fn run_sampled(config: &ProfileConfig) -> Result<SampledReport> {
         source,
     })?;
     heapmeter::sampling::clear();
-    if heapmeter::sampling::start(config.rate).is_err() {
-        return Err(Error::Zero { what: "--rate" });
-    }
+    let session = heapmeter::sampling::start(config.rate).map_err(|e| match e {
+        heapmeter::sampling::SamplingError::ZeroInterval => Error::Zero { what: "--rate" },
+        other => Error::Sampling(other),
+    })?;
     let ((check, errors), exact) = heapmeter::measure(|| {
         let check = build(config.variant, &env);
         let mut errors = 0;
@@ -126,7 +127,7 @@ pub fn run_sampled(config: &ProfileConfig) -> Result<SampledReport> {
         }
         (check, errors)
     });
-    heapmeter::sampling::stop();
+    drop(session);
     let mut profile = heapmeter::sampling::profile();
     drop(check);
     profile.totals = exact;

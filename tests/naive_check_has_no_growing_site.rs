@@ -14,14 +14,14 @@ fn no_site_grows() {
     let (_env, check, payments) = common::warm(Variant::Naive, 1_000);
     // A small interval, so that a growing site could not hide between
     // samples: about 4 samples per request.
-    sampling::start_seeded(8 * 1024, 3).expect("installed");
+    let session = sampling::start_seeded(8 * 1024, 3).expect("installed");
     let report = LeakDetector::new()
         .warmup(20)
         .phases(5)
         .by_site(true)
         .run(|i| check.is_risky(common::nth(&payments, i)));
     let sampled = sampling::profile();
-    sampling::stop();
+    drop(session);
     assert_eq!(report.verdict, Verdict::Churn, "{report}");
     assert!(sampled.alloc_space() > 1e6, "sampling saw the requests");
     assert!(report.sites.is_empty(), "{:?}", report.sites);

@@ -101,12 +101,12 @@ fn is_library(name: &str) -> bool {
 #[test]
 fn decodes_and_tops_at_the_set() {
     let (_env, check, payments) = common::warm(Variant::RetainedListener, 1_000);
-    sampling::start_seeded(sampling::DEFAULT_INTERVAL, 11).expect("installed");
+    let session = sampling::start_seeded(sampling::DEFAULT_INTERVAL, 11).expect("installed");
     for i in 0..1_000 {
         check.is_risky(common::nth(&payments, i)).expect("request");
     }
     let profile = sampling::profile();
-    sampling::stop();
+    drop(session);
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("retained.pb.gz");
     let mut file = std::fs::File::create(&path).expect("create");

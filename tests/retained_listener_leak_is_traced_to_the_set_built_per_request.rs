@@ -20,13 +20,13 @@ fn top_growing_site_is_the_set_built_per_request() {
     // 20 warm-up requests, then phases up to 640 requests (about 12 MiB,
     // some 20 samples at the default interval of 512 KiB); a fixed seed
     // makes the estimate reproducible.
-    sampling::start_seeded(sampling::DEFAULT_INTERVAL, 5).expect("installed");
+    let session = sampling::start_seeded(sampling::DEFAULT_INTERVAL, 5).expect("installed");
     let report = LeakDetector::new()
         .warmup(20)
         .phases(5)
         .by_site(true)
         .run(|i| check.is_risky(common::nth(&payments, i)));
-    sampling::stop();
+    drop(session);
     assert_eq!(report.verdict, Verdict::Leak, "{report}");
     let top = report
         .sites

@@ -55,26 +55,26 @@ fn deep(depth: u32) -> usize {
 fn the_sampler_keeps_3072_stacks_49152_live_blocks_and_48_frames_at_most() {
     // Live sampled blocks: keep more than the table holds.
     sampling::clear();
-    sampling::start(1).unwrap();
+    let session = sampling::start(1).unwrap();
     let kept: Vec<Box<u64>> = (0..60_000).map(|i| black_box(Box::new(i))).collect();
     let live = sampling::live_samples();
-    sampling::stop();
+    drop(session);
     drop(kept);
     sampling::clear();
 
     // Distinct stacks: 8^4 = 4,096 call paths, each allocating once.
-    sampling::start(1).unwrap();
+    let session = sampling::start(1).unwrap();
     for path in 0..4_096 {
         black_box(descend(path, 4));
     }
-    sampling::stop();
+    drop(session);
     let stacks = sampling::profile();
     sampling::clear();
 
     // Frames: an allocation 200 calls deep.
-    sampling::start(1).unwrap();
+    let session = sampling::start(1).unwrap();
     black_box(deep(200));
-    sampling::stop();
+    drop(session);
     let frames = sampling::profile();
     sampling::clear();
 

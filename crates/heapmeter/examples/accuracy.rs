@@ -47,11 +47,11 @@ fn row(label: &str, estimate: f64, exact: u64) -> f64 {
 fn run(interval: u64, seed: u64, scale: u64) -> f64 {
     let mut kept = Vec::with_capacity(65_536 / scale as usize);
     sampling::clear();
-    sampling::start_seeded(interval, seed).expect("installed");
+    let session = sampling::start_seeded(interval, seed).expect("installed");
     let ((), small): ((), Stats) = heapmeter::measure(|| small_blocks(8_000_000 / scale));
     let ((), large) = heapmeter::measure(|| large_blocks(1_024 / scale));
     let ((), keep) = heapmeter::measure(|| kept_blocks(65_536 / scale, &mut kept));
-    sampling::stop();
+    drop(session);
     let p = sampling::profile();
     let total = small.bytes_allocated + large.bytes_allocated + keep.bytes_allocated;
     println!(

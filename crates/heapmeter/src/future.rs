@@ -27,7 +27,7 @@ use core::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::alloc;
+use crate::engine::{self, labels};
 use crate::scope::PeakWindow;
 use crate::Stats;
 
@@ -105,6 +105,48 @@ pub fn measure_future<F: IntoFuture>(future: F) -> MeasuredFuture<F::IntoFuture>
     MeasuredFuture {
         inner: future.into_future(),
         stats: Stats::default(),
+        label: Label::NONE,
+    }
+}
+
+/// A request label: a few key-value pairs (`method`, `route`) that a
+/// [`MeasuredFuture`] carries into its polls. Heap samples taken while it
+/// is polled carry the label too, so a profile (and the
+/// `heapmeter_route_inuse_bytes` gauge of the `tower` layer) can say which
+/// requests the live heap was allocated for.
+///
+/// Labels are interned: the first use of a set of pairs copies them and
+/// keeps them for the life of the process, later uses look them up without
+/// allocating. Use a bounded set (routes and methods, never raw paths or
+/// ids); past 4,095 distinct sets, new ones are [`Label::NONE`].
+///
+/// ```
+/// # #[global_allocator]
+/// # static GLOBAL: heapmeter::CountingAlloc = heapmeter::CountingAlloc::system();
+/// let label = heapmeter::Label::new(&[("method", "GET"), ("route", "/users/{id}")]);
+/// assert_eq!(label, heapmeter::Label::new(&[("method", "GET"), ("route", "/users/{id}")]));
+/// assert_eq!(label.pairs()[1], ("route", "/users/{id}"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Label(u16);
+
+impl Label {
+    /// No label: the work is attributed to the enclosing labelled future,
+    /// if any.
+    pub const NONE: Label = Label(0);
+
+    /// The label of `pairs`, interned on first use.
+    pub fn new(pairs: &[(&str, &str)]) -> Label {
+        Label(labels::intern(pairs))
+    }
+
+    /// Its pairs, in the order they were given (empty for `NONE`).
+    pub fn pairs(self) -> &'static [(&'static str, &'static str)] {
+        labels::pairs(self.0)
+    }
+
+    pub(crate) const fn from_number(n: u16) -> Label {
+        Label(n)
     }
 }
 
@@ -117,6 +159,7 @@ pin_project! {
         #[pin]
         inner: F,
         stats: Stats,
+        label: Label,
     }
 }
 
@@ -126,33 +169,51 @@ impl<F> MeasuredFuture<F> {
         self.stats
     }
 
+    /// Marks every poll of this future with `label`: heap samples taken
+    /// during its polls carry it (see [`Label`]).
+    pub fn with_label(mut self, label: Label) -> MeasuredFuture<F> {
+        self.label = label;
+        self
+    }
+
+    /// The label its polls carry.
+    pub fn label(&self) -> Label {
+        self.label
+    }
+
     /// Wraps `inner`, starting from `stats` already counted (the work that
     /// created the future, say).
     #[cfg_attr(not(feature = "tower"), allow(dead_code))]
-    pub(crate) fn starting_at(inner: F, stats: Stats) -> MeasuredFuture<F> {
-        MeasuredFuture { inner, stats }
+    pub(crate) fn starting_at(inner: F, stats: Stats, label: Label) -> MeasuredFuture<F> {
+        MeasuredFuture {
+            inner,
+            stats,
+            label,
+        }
     }
 }
 
 /// Runs `f` and counts what it does on the calling thread, like
 /// [`measure`](crate::measure), but never panics and never allocates: on a
 /// thread that owns no counting slot it counts nothing.
+///
+/// A nonzero `label` marks the work (see [`Label`]).
 #[inline]
-pub(crate) fn count<R>(f: impl FnOnce() -> R) -> (R, Stats) {
+pub(crate) fn count<R>(label: Label, f: impl FnOnce() -> R) -> (R, Stats) {
     // NOTE: `current_slot` claims a slot without allocating; `None` only
     // on a thread that cannot own one (see "What is not counted").
-    let Some(slot) = alloc::current_slot() else {
+    let Some(slot) = engine::current_slot() else {
         return (f(), Stats::default());
     };
-    let start = slot.totals();
+    let start = Stats::from(slot.counts());
     // If `f` unwinds, the window's drop closes it, so the thread's
-    // enclosing peak windows stay consistent.
-    let window = PeakWindow::open(slot);
+    // enclosing peak windows and label stay consistent.
+    let window = PeakWindow::open(slot, label.0);
     let value = f();
     let peak_bytes = window.finish();
     let stats = Stats {
         peak_bytes,
-        ..slot.totals().since(&start)
+        ..Stats::from(slot.counts()).since(&start)
     };
     (value, stats)
 }
@@ -163,7 +224,7 @@ impl<F: Future> Future for MeasuredFuture<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let (poll, polled) = count(|| this.inner.poll(cx));
+        let (poll, polled) = count(*this.label, || this.inner.poll(cx));
         *this.stats += polled;
         poll.map(|out| (out, *this.stats))
     }

@@ -4,8 +4,8 @@ use core::fmt;
 use std::hint::black_box;
 use std::time::Duration;
 
+use crate::engine::table::{self, RawSnapshot};
 use crate::profile::Profile;
-use crate::sample::{self, RawSnapshot};
 use crate::sampling;
 use crate::{measure, Stats};
 
@@ -155,12 +155,11 @@ impl LeakDetector {
     /// As [`measure`]; panics of `op` propagate.
     pub fn run<R>(&self, mut op: impl FnMut(u64) -> R) -> LeakReport {
         let window = self.window.min(self.phases) as usize;
-        let started = self.by_site && sampling::interval().is_none();
-        if started {
-            // NOTE: a detector is a test-time tool; sampling is only turned
-            // on here if it was off, and the interval is valid.
-            let _ = sampling::start(sampling::DEFAULT_INTERVAL);
-        }
+        // Sampling runs for the detector only if it was off: the session,
+        // if any, ends with the run.
+        let _session = (self.by_site && sampling::interval().is_none())
+            .then(|| sampling::start(sampling::DEFAULT_INTERVAL).ok())
+            .flatten();
         let mut snapshots = Vec::with_capacity(self.phases as usize + 1);
         let mut samples = Vec::with_capacity(self.phases as usize + 1);
         let mut totals = Sample::default();
@@ -182,7 +181,7 @@ impl LeakDetector {
             };
             samples.push(totals);
             if self.by_site {
-                snapshots.push(sample::snapshot(true));
+                snapshots.push(table::snapshot(true));
             }
             // Each phase is as long as all the ops before it.
             phase_len = next;
@@ -192,9 +191,6 @@ impl LeakDetector {
             report.sites = sampling::paused(|| {
                 growing_sites(&snapshots, &report.samples, window, self.min_leak)
             });
-            if started {
-                sampling::stop();
-            }
         }
         report
     }
@@ -210,24 +206,26 @@ fn growing_sites(
     min_leak: f64,
 ) -> Vec<GrowingSite> {
     let judged = snapshots.len() - window - 1;
-    // In-use bytes of every stack at every sample point.
+    // In-use bytes of every stack at every sample point (summed over the
+    // labels a stack was sampled under).
     let mut series: std::collections::HashMap<&[usize], Vec<f64>> = Default::default();
     for (k, snap) in snapshots.iter().enumerate() {
         for s in &snap.stacks {
             series
                 .entry(&s.frames[..])
-                .or_insert_with(|| vec![0.0; snapshots.len()])[k] = s.inuse_space;
+                .or_insert_with(|| vec![0.0; snapshots.len()])[k] += s.inuse_space;
         }
     }
     let Some(last) = snapshots.last() else {
         return Vec::new();
     };
     // Symbolise the stacks once, then sum the series by site.
+    let mut seen = std::collections::HashSet::new();
     let raw = RawSnapshot {
         stacks: last
             .stacks
             .iter()
-            .filter(|s| series.contains_key(&s.frames[..]))
+            .filter(|s| seen.insert(&s.frames[..]))
             .cloned()
             .collect(),
         live_samples: last.live_samples,

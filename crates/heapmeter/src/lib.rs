@@ -69,15 +69,14 @@
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs)]
 
-mod alloc;
 mod budget;
+mod engine;
 mod future;
 mod growth;
 mod leak;
 #[cfg(feature = "pprof")]
 mod pprof;
 mod profile;
-mod sample;
 pub mod sampling;
 mod scope;
 mod stats;
@@ -92,11 +91,11 @@ pub mod prometheus;
 #[cfg(feature = "tower")]
 pub mod tower;
 
-pub use alloc::CountingAlloc;
 #[allow(deprecated)]
 pub use budget::Scope;
 pub use budget::{Budget, BudgetScope, Exceeded, Limit, Measured, OverBudget};
-pub use future::{measure_future, MeasuredFuture};
+pub use engine::CountingAlloc;
+pub use future::{measure_future, Label, MeasuredFuture};
 pub use growth::{resident_bytes, AlertState, GrowthMonitor, GrowthRule};
 pub use leak::{GrowingSite, LeakDetector, LeakReport, Sample, Verdict};
 pub use profile::{Frame, Profile, ProfileStack, SampleType, SiteTotal};

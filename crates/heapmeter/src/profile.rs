@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
 
-use crate::sample::{RawSnapshot, RawStack};
+use crate::engine::table::{RawSnapshot, RawStack};
 use crate::Stats;
 
 /// One of the four values of a heap profile, as Go and pprof name them.
@@ -164,9 +164,8 @@ fn is_plumbing(function: &str) -> bool {
 /// Whether a frame belongs to the allocator or the sampler themselves.
 fn is_allocator_frame(function: &str) -> bool {
     [
-        "heapmeter::alloc::",
-        "heapmeter::sample::",
-        "<heapmeter::alloc::",
+        "heapmeter::engine::",
+        "<heapmeter::engine::",
         "backtrace::backtrace::",
         "backtrace::trace",
         "__rust_alloc",
@@ -200,10 +199,10 @@ pub struct SiteTotal {
 /// #     heapmeter::CountingAlloc::system();
 /// use heapmeter::{sampling, SampleType};
 ///
-/// sampling::start(1).unwrap();
+/// let session = sampling::start(1).unwrap();
 /// let kept = vec![0u8; 4096];
 /// let profile = sampling::profile();
-/// sampling::stop();
+/// drop(session);
 /// let top = &profile.sites(SampleType::InuseSpace)[0];
 /// assert!(top.value >= 4096.0, "{top:?}");
 /// let mut folded = Vec::new();

@@ -11,14 +11,41 @@
 //! | `heapmeter_deallocated_bytes_total` | counter | bytes given back, shrinking reallocs included |
 //! | `process_resident_memory_bytes` | gauge | resident set size (Linux `/proc`) |
 //! | `heapmeter_jemalloc_{allocated,active,resident,mapped,retained,metadata}_bytes` | gauge | jemalloc's statistics (feature `jemalloc`) |
-//! | `heapmeter_requests_total{route}` | counter | requests recorded |
-//! | `heapmeter_request_allocations{route}` | histogram | allocations per request |
-//! | `heapmeter_request_allocated_bytes{route}` | histogram | bytes allocated per request |
-//! | `heapmeter_request_retained_bytes{route}` | histogram | bytes a request allocated and did not free |
+//! | `heapmeter_requests_total{method,route}` | counter | requests recorded |
+//! | `heapmeter_request_allocations{method,route}` | histogram | allocations per request |
+//! | `heapmeter_request_allocated_bytes{method,route}` | histogram | bytes allocated per request |
+//! | `heapmeter_route_inuse_bytes{method,route}` | gauge | live heap allocated by the route's requests (sampled) |
+//! | `heapmeter_sampling_interval_bytes` | gauge | the heap sampler's mean interval, 0 when off |
 //!
 //! The process-wide figures are read when the metrics are rendered, so a
 //! scrape costs a walk over the allocator's thread slots and nothing is
 //! paid between scrapes.
+//!
+//! # The live heap by route
+//!
+//! `heapmeter_route_inuse_bytes` answers "which route keeps the memory":
+//! the bytes still live that were allocated while a request of that route
+//! was being polled, whatever the server allocated or freed around the
+//! request. It comes from the heap sampler: each sampled block carries the
+//! [`Label`](crate::Label) of the request future that was polled when it
+//! was allocated ([`AllocLayer`](crate::tower::AllocLayer) labels each
+//! request with its method and route), and the gauge is the unbiased sum
+//! over the live samples of each label: exact at an interval of 1 byte,
+//! within sampling error otherwise (a few sampled blocks per route make a
+//! rough figure; hundreds make a good one). It needs sampling on:
+//!
+//! ```
+//! # #[global_allocator]
+//! # static GLOBAL: heapmeter::CountingAlloc = heapmeter::CountingAlloc::system();
+//! let _session = heapmeter::sampling::start(heapmeter::sampling::DEFAULT_INTERVAL)
+//!     .expect("CountingAlloc is the global allocator");
+//! ```
+//!
+//! Without it, the gauge is absent and `heapmeter_sampling_interval_bytes`
+//! reads 0. Per request, the histograms count exactly what each request
+//! allocated; what it *kept* is not a per-request figure (a request also
+//! frees what the server allocated before it, such as its own head), so
+//! it is left to the gauge.
 //!
 //! ```
 //! # #[global_allocator]
@@ -28,15 +55,17 @@
 //!
 //! let metrics = Metrics::new();
 //! let (_, stats) = heapmeter::measure(|| drop(vec![0u8; 100]));
-//! metrics.record("/payments", &stats);
+//! metrics.record("POST", "/payments", &stats);
 //! let text = metrics.render();
-//! assert!(text.contains("heapmeter_request_allocated_bytes_sum{route=\"/payments\"} 100.0"));
+//! assert!(text.contains(
+//!     "heapmeter_request_allocated_bytes_sum{method=\"POST\",route=\"/payments\"} 100.0"
+//! ));
 //! assert!(text.contains("# TYPE heapmeter_live_bytes gauge"));
 //! ```
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -46,31 +75,73 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::Stats;
+use crate::{sampling, Label, Stats};
 
 pub use prometheus_client;
 
-/// The `route` label of the per-request metrics.
+/// The `method` and `route` labels of the per-request metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabel {
+    method: String,
     route: String,
 }
 
-/// One route's metric handles, looked up once and kept.
-#[derive(Clone, Debug)]
-struct RouteMetrics {
+/// One route's (method and pattern) metric handles and request label,
+/// looked up once and kept: what [`Metrics::route`] returns.
+#[derive(Debug)]
+pub struct Route {
     requests: Counter,
     allocations: Histogram,
     allocated_bytes: Histogram,
-    retained_bytes: Histogram,
+    label: Label,
 }
 
-impl RouteMetrics {
-    fn observe(&self, stats: &Stats) {
+impl Route {
+    /// Records one request of this route that made `stats`.
+    pub fn record(&self, stats: &Stats) {
         self.requests.inc();
         self.allocations.observe(stats.allocs as f64);
         self.allocated_bytes.observe(stats.bytes_allocated as f64);
-        self.retained_bytes.observe(stats.net_bytes().max(0) as f64);
+    }
+
+    /// The request label of this route (`method` and `route` pairs): give
+    /// it to each request's [`MeasuredFuture`](crate::MeasuredFuture) with
+    /// [`with_label`](crate::MeasuredFuture::with_label), so that the
+    /// route's live heap shows in `heapmeter_route_inuse_bytes`.
+    pub fn label(&self) -> Label {
+        self.label
+    }
+}
+
+/// Routes by pattern, then by method.
+type Routes = HashMap<Box<str>, Vec<(Box<str>, Arc<Route>)>, BuildFnv>;
+
+/// FNV-1a: route patterns are short strings the service itself chose, so
+/// a lookup per request needs speed, not SipHash's defence against
+/// chosen keys.
+#[derive(Clone, Copy, Debug, Default)]
+struct BuildFnv;
+
+#[derive(Debug)]
+struct Fnv(u64);
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -82,10 +153,9 @@ pub struct Metrics {
     requests: Family<RouteLabel, Counter>,
     allocations: Family<RouteLabel, Histogram, fn() -> Histogram>,
     allocated_bytes: Family<RouteLabel, Histogram, fn() -> Histogram>,
-    retained_bytes: Family<RouteLabel, Histogram, fn() -> Histogram>,
-    /// PERF: recording looks a route up by `&str` here, so a request
-    /// allocates nothing once its route has been seen.
-    routes: RwLock<HashMap<Box<str>, RouteMetrics>>,
+    /// PERF: a request looks its route up by `&str` here, so it allocates
+    /// nothing once its route has been seen.
+    routes: Arc<RwLock<Routes>>,
 }
 
 /// 1, 4, 16, … 4^10 (about a million) allocations.
@@ -98,11 +168,6 @@ fn byte_buckets() -> Histogram {
     Histogram::new(exponential_buckets(64.0, 4.0, 13))
 }
 
-/// 0 (nothing retained, or more freed than allocated), then as bytes.
-fn retained_buckets() -> Histogram {
-    Histogram::new(std::iter::once(0.0).chain(exponential_buckets(64.0, 4.0, 13)))
-}
-
 impl Default for Metrics {
     fn default() -> Metrics {
         Metrics::new()
@@ -111,16 +176,24 @@ impl Default for Metrics {
 
 impl Metrics {
     /// A registry holding heapmeter's process-wide and per-route metrics.
+    ///
+    /// # Panics
+    ///
+    /// If [`CountingAlloc`](crate::CountingAlloc) is not the global
+    /// allocator: every figure would read zero.
+    #[track_caller]
     pub fn new() -> Metrics {
+        crate::scope::assert_installed();
         let mut registry = Registry::default();
+        let routes: Arc<RwLock<Routes>> = Arc::default();
         registry.register_collector(Box::new(ProcessCollector));
+        registry.register_collector(Box::new(RouteInuse(Arc::clone(&routes))));
         let requests = Family::<RouteLabel, Counter>::default();
         let allocations = Family::new_with_constructor(count_buckets as fn() -> Histogram);
         let allocated_bytes = Family::new_with_constructor(byte_buckets as fn() -> Histogram);
-        let retained_bytes = Family::new_with_constructor(retained_buckets as fn() -> Histogram);
         registry.register(
             "heapmeter_requests",
-            "Requests measured, by route",
+            "Requests measured, by method and route",
             requests.clone(),
         );
         registry.register(
@@ -133,18 +206,12 @@ impl Metrics {
             "Bytes allocated while a request's future was polled",
             allocated_bytes.clone(),
         );
-        registry.register(
-            "heapmeter_request_retained_bytes",
-            "Bytes a request allocated and did not free by its end (0 if it freed more)",
-            retained_bytes.clone(),
-        );
         Metrics {
             registry,
             requests,
             allocations,
             allocated_bytes,
-            retained_bytes,
-            routes: RwLock::new(HashMap::new()),
+            routes,
         }
     }
 
@@ -154,39 +221,57 @@ impl Metrics {
         &mut self.registry
     }
 
-    /// Records one request of `route` that made `stats`.
+    /// Records one request of `method` and `route` that made `stats`.
     ///
     /// NOTE: `route` is a label: use a route pattern (`/users/{id}`), never
     /// the raw path, or every id becomes a time series of its own.
-    pub fn record(&self, route: &str, stats: &Stats) {
-        if let Some(m) = self
-            .routes
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(route)
-        {
-            return m.observe(stats);
-        }
-        self.route(route).observe(stats);
+    pub fn record(&self, method: &str, route: &str, stats: &Stats) {
+        self.route(method, route).record(stats);
     }
 
-    /// The handles of a route seen for the first time (slow path).
+    /// The handles of one route (method and pattern), created on first
+    /// use; later calls allocate nothing.
+    pub fn route(&self, method: &str, route: &str) -> Arc<Route> {
+        let found = |routes: &Routes| {
+            routes
+                .get(route)?
+                .iter()
+                .find(|(m, _)| &**m == method)
+                .map(|(_, r)| Arc::clone(r))
+        };
+        if let Some(r) = found(&self.routes.read().unwrap_or_else(|e| e.into_inner())) {
+            return r;
+        }
+        self.add_route(method, route, found)
+    }
+
+    /// A route seen for the first time (slow path).
     #[cold]
-    fn route(&self, route: &str) -> RouteMetrics {
+    fn add_route(
+        &self,
+        method: &str,
+        route: &str,
+        found: impl Fn(&Routes) -> Option<Arc<Route>>,
+    ) -> Arc<Route> {
+        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = found(&routes) {
+            return r;
+        }
         let label = RouteLabel {
+            method: method.to_owned(),
             route: route.to_owned(),
         };
-        let m = RouteMetrics {
+        let r = Arc::new(Route {
             requests: self.requests.get_or_create(&label).clone(),
             allocations: self.allocations.get_or_create(&label).clone(),
             allocated_bytes: self.allocated_bytes.get_or_create(&label).clone(),
-            retained_bytes: self.retained_bytes.get_or_create(&label).clone(),
-        };
-        self.routes
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(route.into(), m.clone());
-        m
+            label: Label::new(&[("method", method), ("route", route)]),
+        });
+        routes
+            .entry(route.into())
+            .or_default()
+            .push((method.into(), Arc::clone(&r)));
+        r
     }
 
     /// Renders every metric in Prometheus' text exposition format (version
@@ -256,6 +341,53 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Reads the process-wide figures at each scrape.
 #[derive(Debug)]
 struct ProcessCollector;
+
+/// Reads the live heap by route from the sampler at each scrape.
+#[derive(Debug)]
+struct RouteInuse(Arc<RwLock<Routes>>);
+
+impl Collector for RouteInuse {
+    fn encode(&self, mut enc: DescriptorEncoder<'_>) -> fmt::Result {
+        let interval = sampling::interval().unwrap_or(0);
+        gauge(
+            &mut enc,
+            "heapmeter_sampling_interval_bytes",
+            "Mean interval of the heap sampler in bytes, 0 when it is off",
+            interval,
+        )?;
+        let live = sampling::inuse_by_label();
+        if interval == 0 && live.is_empty() {
+            return Ok(());
+        }
+        let mut values: Vec<(RouteLabel, i64)> = Vec::new();
+        for (route, methods) in self.0.read().unwrap_or_else(|e| e.into_inner()).iter() {
+            for (method, r) in methods {
+                let bytes = live
+                    .iter()
+                    .find(|l| l.label == r.label)
+                    .map_or(0.0, |l| l.bytes);
+                values.push((
+                    RouteLabel {
+                        method: method.to_string(),
+                        route: route.to_string(),
+                    },
+                    bytes.round() as i64,
+                ));
+            }
+        }
+        values.sort_by(|a, b| (&a.0.route, &a.0.method).cmp(&(&b.0.route, &b.0.method)));
+        let mut metric = enc.encode_descriptor(
+            "heapmeter_route_inuse_bytes",
+            "Live heap bytes allocated while a request of the route was polled (sampled estimate; exact at a 1-byte interval)",
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        for (label, v) in &values {
+            ConstGauge::new(*v).encode(metric.encode_family(label)?)?;
+        }
+        Ok(())
+    }
+}
 
 fn counter(enc: &mut DescriptorEncoder<'_>, name: &str, help: &str, v: u64) -> fmt::Result {
     let c = ConstCounter::new(v);

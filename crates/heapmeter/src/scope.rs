@@ -2,10 +2,9 @@
 
 use std::cell::Cell;
 use std::hint::black_box;
-use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::alloc::{self, Slot, PROCESS_LIVE, PROCESS_PEAK, PROCESS_TRACKING};
+use crate::engine::{self, switches::process, Slot};
 use crate::Stats;
 
 /// Runs `f` and returns its value with the allocation activity of the
@@ -39,10 +38,10 @@ use crate::Stats;
 /// propagate, and the thread's counters stay consistent.
 pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     let slot = thread_slot();
-    let start = slot.totals();
-    let window = PeakWindow::open(slot);
+    let start = Stats::from(slot.counts());
+    let window = PeakWindow::open(slot, 0);
     let value = f();
-    let end = slot.totals();
+    let end = Stats::from(slot.counts());
     let peak_bytes = window.finish();
     let stats = Stats {
         peak_bytes,
@@ -51,57 +50,80 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     (value, stats)
 }
 
-/// A peak window open on one thread's slot; restores the enclosing
-/// window's peak even if the code inside unwinds.
+/// A peak window open on one thread's slot, with the label of the work
+/// inside it (0: the enclosing one's); restores the enclosing window's
+/// peak and label even if the code inside unwinds.
 pub(crate) struct PeakWindow {
     slot: &'static Slot,
     saved: (i64, i64),
+    /// The label to restore, when this window set one.
+    outer_label: Option<u16>,
 }
 
 impl PeakWindow {
-    /// Opens a window at the slot's current live level.
+    /// Opens a window at the slot's current live level; a nonzero `label`
+    /// marks the work inside it (see [`Label`](crate::Label)).
     #[inline]
-    pub(crate) fn open(slot: &'static Slot) -> PeakWindow {
+    pub(crate) fn open(slot: &'static Slot, label: u16) -> PeakWindow {
         PeakWindow {
             slot,
-            saved: slot.begin_peak(),
+            saved: slot.open_window(),
+            outer_label: (label != 0).then(|| slot.swap_label(label)),
         }
     }
 
     /// Closes the window: its peak above where it opened, in bytes.
     #[inline]
     pub(crate) fn finish(self) -> u64 {
-        let peak = self.slot.end_peak(self.saved);
+        let peak = self.close();
         std::mem::forget(self);
         peak
+    }
+
+    #[inline]
+    fn close(&self) -> u64 {
+        if let Some(label) = self.outer_label {
+            self.slot.swap_label(label);
+        }
+        self.slot.close_window(self.saved)
     }
 }
 
 impl Drop for PeakWindow {
     fn drop(&mut self) {
-        self.slot.end_peak(self.saved);
+        self.close();
     }
 }
 
+/// What a process without the counting allocator is told, by every entry
+/// point that would otherwise report zeros.
+pub(crate) const NOT_INSTALLED: &str =
+    "heapmeter: CountingAlloc is not the global allocator; add\n    \
+    #[global_allocator]\n    \
+    static GLOBAL: heapmeter::CountingAlloc = heapmeter::CountingAlloc::system();";
+
+/// Panics with [`NOT_INSTALLED`] unless `CountingAlloc` is the global
+/// allocator.
+#[track_caller]
+pub(crate) fn assert_installed() {
+    assert!(engine::ensure_installed(), "{NOT_INSTALLED}");
+}
+
+#[track_caller]
 fn thread_slot() -> &'static Slot {
-    if let Some(slot) = alloc::current_slot() {
+    if let Some(slot) = engine::current_slot() {
         return slot;
     }
     // A thread that has not allocated yet has no slot: one allocation
     // through the global allocator claims it (if CountingAlloc is installed).
     drop(black_box(Box::new(0u8)));
-    match alloc::current_slot() {
+    match engine::current_slot() {
         Some(slot) => slot,
-        None if !alloc::installed() => panic!(
-            "heapmeter: CountingAlloc is not the global allocator; add\n    \
-             #[global_allocator]\n    \
-             static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = \
-             heapmeter::CountingAlloc::new(std::alloc::System);"
-        ),
+        None if !engine::installed() => panic!("{NOT_INSTALLED}"),
         None => panic!(
             "heapmeter: this thread has no counting slot ({} threads already own one, \
              or the thread is exiting); use measure_process instead",
-            alloc::SLOTS
+            engine::SLOTS
         ),
     }
 }
@@ -130,17 +152,11 @@ fn thread_slot() -> &'static Slot {
 ///
 /// If [`CountingAlloc`](crate::CountingAlloc) is not the global allocator.
 pub fn measure_process<R>(f: impl FnOnce() -> R) -> (R, Stats) {
-    if !alloc::installed() {
-        drop(black_box(Box::new(0u8)));
-        assert!(
-            alloc::installed(),
-            "heapmeter: CountingAlloc is not the global allocator"
-        );
-    }
+    assert_installed();
     let scope = ProcessScope::open();
-    let start = alloc::sum_slots();
+    let start = Stats::from(engine::sum_slots());
     let value = f();
-    let end = alloc::sum_slots();
+    let end = Stats::from(engine::sum_slots());
     let peak_bytes = scope.close();
     let stats = Stats {
         peak_bytes,
@@ -167,12 +183,10 @@ impl ProcessScope {
         let depth = PROCESS_DEPTH.with(|d| d.replace(d.get() + 1));
         let lock = (depth == 0).then(|| PROCESS_LOCK.lock().unwrap_or_else(|e| e.into_inner()));
         if depth == 0 {
-            PROCESS_LIVE.store(0, SeqCst);
-            PROCESS_PEAK.store(0, SeqCst);
-            PROCESS_TRACKING.store(true, SeqCst);
+            process::start();
         }
-        let start_live = PROCESS_LIVE.load(SeqCst);
-        let outer_peak = PROCESS_PEAK.swap(start_live, SeqCst);
+        let start_live = process::live();
+        let outer_peak = process::swap_peak(start_live);
         ProcessScope {
             _lock: lock,
             start_live,
@@ -181,20 +195,19 @@ impl ProcessScope {
     }
 
     fn close(self) -> u64 {
-        let peak = PROCESS_PEAK.load(SeqCst);
-        (peak - self.start_live).max(0) as u64
+        (process::peak() - self.start_live).max(0) as u64
     }
 }
 
 impl Drop for ProcessScope {
     fn drop(&mut self) {
-        PROCESS_PEAK.fetch_max(self.outer_peak, SeqCst);
+        process::raise_peak(self.outer_peak);
         let depth = PROCESS_DEPTH.with(|d| {
             d.set(d.get() - 1);
             d.get()
         });
         if depth == 0 {
-            PROCESS_TRACKING.store(false, SeqCst);
+            process::stop();
         }
     }
 }
@@ -215,7 +228,7 @@ impl Drop for ProcessScope {
 /// # drop(kept);
 /// ```
 pub fn process_totals() -> Stats {
-    alloc::sum_slots()
+    Stats::from(engine::sum_slots())
 }
 
 /// Mean allocation activity per operation, from [`per_op`].
@@ -295,5 +308,5 @@ pub fn per_op<R>(n: u64, mut f: impl FnMut(u64) -> R) -> PerOp {
 /// As [`measure`].
 #[cfg_attr(not(feature = "criterion"), allow(dead_code))]
 pub(crate) fn thread_totals() -> Stats {
-    thread_slot().totals()
+    Stats::from(thread_slot().counts())
 }

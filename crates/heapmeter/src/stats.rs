@@ -114,6 +114,21 @@ impl Stats {
     }
 }
 
+impl From<crate::engine::Counts> for Stats {
+    /// A slot's (or a sum of slots') counters, peak 0.
+    #[inline]
+    fn from(c: crate::engine::Counts) -> Stats {
+        Stats {
+            allocs: c.allocs,
+            reallocs: c.reallocs,
+            deallocs: c.deallocs,
+            bytes_allocated: c.bytes_allocated,
+            bytes_deallocated: c.bytes_deallocated,
+            peak_bytes: 0,
+        }
+    }
+}
+
 impl Add for Stats {
     type Output = Stats;
 

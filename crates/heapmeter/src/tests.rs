@@ -470,3 +470,42 @@ fn uses_raw_alloc_too() {
     });
     assert_eq!((s.allocs, s.deallocs, s.bytes_allocated), (1, 1, 32));
 }
+
+#[test]
+fn a_refused_allocation_is_not_counted() {
+    // 64 TiB: a valid layout that no allocator here grants. Sizes from
+    // 256 KiB up take the slow path, which counts after the inner call.
+    let mut v: Vec<u8> = Vec::new();
+    let (refused, s) = measure(|| v.try_reserve_exact(1 << 46).is_err());
+    assert!(refused);
+    assert_eq!((s.allocs, s.bytes_allocated, s.peak_bytes), (0, 0, 0));
+    // The next allocation is counted as usual.
+    let ((), s) = measure(|| drop(black_box(vec![0u8; 300_000])));
+    assert_eq!(
+        (s.allocs, s.bytes_allocated, s.peak_bytes),
+        (1, 300_000, 300_000)
+    );
+}
+
+#[test]
+fn a_peak_is_found_between_frees_and_at_the_end() {
+    let ((), s) = measure(|| {
+        let a = black_box(vec![0u8; 100]);
+        let b = black_box(vec![0u8; 50]);
+        drop(a); // live 150 just before: the peak
+        let c = black_box(vec![0u8; 90]); // live 140
+        drop(b);
+        drop(c);
+        let d = black_box(vec![0u8; 200]); // live 200 at the end, never freed inside
+        std::mem::forget(d);
+    });
+    assert_eq!(s.peak_bytes, 200);
+    let ((), s) = measure(|| {
+        let a = black_box(vec![0u8; 100]);
+        let b = black_box(vec![0u8; 50]);
+        drop(a);
+        drop(b);
+        drop(black_box(vec![0u8; 120]));
+    });
+    assert_eq!(s.peak_bytes, 150);
+}

@@ -3,8 +3,12 @@
 //! [`AllocLayer`] wraps a service so that each request's work — the
 //! service's `call` and every poll of the future it returns — is counted
 //! with [`measure_future`](crate::measure_future)'s per-poll accounting and
-//! recorded, per route, into a [`Metrics`] registry: a request counter and
-//! histograms of allocations, bytes allocated and bytes retained.
+//! recorded, by method and route, into a [`Metrics`] registry: a request
+//! counter and histograms of allocations and bytes allocated. Each request
+//! future also carries its method and route as a [`Label`], so the heap
+//! sampler attributes what it allocates, and the registry's
+//! `heapmeter_route_inuse_bytes` gauge says how much of the live heap each
+//! route's requests allocated (see [the metrics](crate::prometheus)).
 //!
 //! ```
 //! # #[global_allocator]
@@ -38,30 +42,49 @@
 //! let mut service = AllocLayer::new(Arc::clone(&metrics)).label("echo").layer(Echo);
 //! let answer = block_on(service.call(http::Request::new("hi".to_string()))).unwrap();
 //! assert_eq!(answer, "hihi");
-//! assert!(metrics.render().contains("heapmeter_request_allocations_sum{route=\"echo\"} 1.0"));
+//! assert!(metrics
+//!     .render()
+//!     .contains("heapmeter_request_allocations_sum{method=\"GET\",route=\"echo\"} 1.0"));
 //! ```
 //!
-//! With axum (feature `axum`), `Router::layer(AllocLayer::new(metrics))`
-//! labels each request with the route that matched (`MatchedPath`, such as
-//! `/users/{id}`); requests that no route matched, and services outside
-//! axum, take the layer's [`label`](AllocLayer::label) (default `"other"`).
+//! # Routes
+//!
+//! Each request is labelled with its HTTP method and a route:
+//!
+//! 1. the layer's [`route_fn`](AllocLayer::route_fn), when it has one and
+//!    it names the request's route;
+//! 2. else, with axum (feature `axum`), the route that matched
+//!    (`MatchedPath`, such as `/users/{id}`), when
+//!    `Router::layer(AllocLayer::new(metrics))` wraps the routes;
+//! 3. else the layer's [`label`](AllocLayer::label) (default `"other"`):
+//!    requests no route matched, and services outside axum.
+//!
+//! A route is a label: a pattern, never a raw path, or every id becomes a
+//! time series of its own.
 //!
 //! # What a request's figures include
 //!
 //! The wrapped service's `call` and every poll of its future, on whichever
 //! threads. That includes freeing the request, which the server built
-//! before the layer saw it (headers, extensions, path parameters): a
-//! request that keeps nothing has a slightly *negative* net, which the
-//! retained-bytes histogram records as zero. A handler that keeps `n` bytes
-//! per request therefore shows up as `n` minus the request's own size, as
-//! long as that is positive; compare a route with a baseline route to see
-//! `n` itself (the crate's tests do). Not included: the response body's streaming after the future
-//! resolved (an axum handler builds its body inside the future, so for most
+//! before the layer saw it (headers, extensions, path parameters): so what
+//! one request *retains* is not a per-request figure, and the layer does
+//! not record one. What a route keeps shows in the live heap by route
+//! (`heapmeter_route_inuse_bytes`), which counts the blocks a route's
+//! requests allocated and that are still live, whoever frees the rest.
+//! Not included: the response body's streaming after the future resolved
+//! (an axum handler builds its body inside the future, so for most
 //! handlers this is nothing), work on other tasks, and the layer's own
 //! recording. A request whose future is dropped before it resolves (the
 //! client went away) is not recorded. See
 //! [`measure_future`](crate::measure_future) for the rest.
+//!
+//! # Panics
+//!
+//! Building an [`AllocLayer`] (like [`Metrics::new`]) panics when
+//! [`CountingAlloc`](crate::CountingAlloc) is not the global allocator:
+//! the figures would all be zero.
 
+use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{ready, Context, Poll};
@@ -72,29 +95,76 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::future::{count, MeasuredFuture};
-use crate::prometheus::Metrics;
+use crate::prometheus::{Metrics, Route};
 
-/// Measures each request of the service it wraps and records it per route
-/// into a [`Metrics`] registry. See the [module](self) docs.
-#[derive(Clone, Debug)]
-pub struct AllocLayer {
+/// A function naming the route of a request from its method, URI and
+/// extensions (see [`AllocLayer::route_fn`]).
+type RouteFn =
+    dyn Fn(&http::Method, &http::Uri, &http::Extensions) -> Option<Arc<str>> + Send + Sync;
+
+/// Measures each request of the service it wraps and records it by method
+/// and route into a [`Metrics`] registry. See the [module](self) docs.
+///
+/// PERF: its settings sit behind one `Arc`: axum applies a router's layers
+/// to a route's handler for every request, and clones services, so a
+/// layer or service clone is one reference-count increment.
+#[derive(Clone)]
+pub struct AllocLayer(Arc<Settings>);
+
+#[derive(Clone)]
+struct Settings {
     metrics: Arc<Metrics>,
     label: Arc<str>,
+    route_fn: Option<Arc<RouteFn>>,
+}
+
+impl fmt::Debug for AllocLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AllocLayer")
+            .field("label", &self.0.label)
+            .field("route_fn", &self.0.route_fn.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl AllocLayer {
     /// A layer recording into `metrics`.
+    ///
+    /// # Panics
+    ///
+    /// If [`CountingAlloc`](crate::CountingAlloc) is not the global
+    /// allocator.
+    #[track_caller]
     pub fn new(metrics: Arc<Metrics>) -> AllocLayer {
-        AllocLayer {
+        crate::scope::assert_installed();
+        AllocLayer(Arc::new(Settings {
             metrics,
             label: Arc::from("other"),
-        }
+            route_fn: None,
+        }))
     }
 
-    /// The `route` label of requests without a matched route (or of every
-    /// request, outside axum). Use a fixed name, never a raw path.
+    /// The `route` label of requests without a route (no `route_fn` answer
+    /// and no matched route: every request, outside axum). Use a fixed
+    /// name, never a raw path.
     pub fn label(mut self, label: &str) -> AllocLayer {
-        self.label = Arc::from(label);
+        Arc::make_mut(&mut self.0).label = Arc::from(label);
+        self
+    }
+
+    /// Names each request's route with `f` (from its method, URI and
+    /// extensions) before anything else; where `f` answers `None`, the
+    /// matched route or the [`label`](AllocLayer::label) applies. Return a
+    /// pattern from a small set (keep the `Arc<str>`s and clone them: a
+    /// clone allocates nothing), never the raw path.
+    pub fn route_fn<F>(mut self, f: F) -> AllocLayer
+    where
+        F: Fn(&http::Method, &http::Uri, &http::Extensions) -> Option<Arc<str>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        Arc::make_mut(&mut self.0).route_fn = Some(Arc::new(f));
         self
     }
 }
@@ -105,8 +175,7 @@ impl<S> Layer<S> for AllocLayer {
     fn layer(&self, inner: S) -> AllocService<S> {
         AllocService {
             inner,
-            metrics: Arc::clone(&self.metrics),
-            label: Arc::clone(&self.label),
+            layer: self.clone(),
         }
     }
 }
@@ -115,26 +184,27 @@ impl<S> Layer<S> for AllocLayer {
 #[derive(Clone, Debug)]
 pub struct AllocService<S> {
     inner: S,
-    metrics: Arc<Metrics>,
-    label: Arc<str>,
+    layer: AllocLayer,
 }
 
-/// A request's route label, held until its future resolves. Cloning either
-/// form is a reference-count increment, never an allocation.
-#[derive(Clone, Debug)]
-enum Route {
-    Fixed(Arc<str>),
-    #[cfg(feature = "axum")]
-    Matched(axum::extract::MatchedPath),
-}
-
-impl Route {
-    fn as_str(&self) -> &str {
-        match self {
-            Route::Fixed(label) => label,
-            #[cfg(feature = "axum")]
-            Route::Matched(path) => path.as_str(),
+impl<S> AllocService<S> {
+    /// The route of a request: the layer's function, the matched route,
+    /// or the layer's label, in that order.
+    fn route<B>(&self, req: &http::Request<B>) -> Arc<Route> {
+        let method = req.method().as_str();
+        let layer = &self.layer.0;
+        if let Some(route) = layer
+            .route_fn
+            .as_ref()
+            .and_then(|f| f(req.method(), req.uri(), req.extensions()))
+        {
+            return layer.metrics.route(method, &route);
         }
+        #[cfg(feature = "axum")]
+        if let Some(path) = req.extensions().get::<axum::extract::MatchedPath>() {
+            return layer.metrics.route(method, path.as_str());
+        }
+        layer.metrics.route(method, &layer.label)
     }
 }
 
@@ -151,33 +221,27 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> ResponseFuture<S::Future> {
-        #[cfg(feature = "axum")]
-        let route = match req.extensions().get::<axum::extract::MatchedPath>() {
-            Some(path) => Route::Matched(path.clone()),
-            None => Route::Fixed(Arc::clone(&self.label)),
-        };
-        #[cfg(not(feature = "axum"))]
-        let route = Route::Fixed(Arc::clone(&self.label));
+        let route = self.route(&req);
+        let label = route.label();
         // The request's work starts in `call`: count it as its first poll.
-        let (future, called) = count(|| self.inner.call(req));
+        let (future, called) = count(label, || self.inner.call(req));
         ResponseFuture {
-            inner: MeasuredFuture::starting_at(future, called),
+            inner: MeasuredFuture::starting_at(future, called, label),
             route,
-            metrics: Arc::clone(&self.metrics),
         }
     }
 }
 
 pin_project! {
     /// The response future of [`AllocService`]: the inner service's
-    /// future, measured; records the request when it resolves.
+    /// future, measured and labelled; records the request when it
+    /// resolves.
     #[derive(Debug)]
     #[must_use = "futures do nothing unless polled"]
     pub struct ResponseFuture<F> {
         #[pin]
         inner: MeasuredFuture<F>,
-        route: Route,
-        metrics: Arc<Metrics>,
+        route: Arc<Route>,
     }
 }
 
@@ -187,7 +251,7 @@ impl<F: Future> Future for ResponseFuture<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let (output, stats) = ready!(this.inner.poll(cx));
-        this.metrics.record(this.route.as_str(), &stats);
+        this.route.record(&stats);
         Poll::Ready(output)
     }
 }

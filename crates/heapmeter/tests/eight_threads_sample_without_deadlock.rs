@@ -16,9 +16,9 @@ static GLOBAL: heapmeter::CountingAlloc<std::alloc::System> = heapmeter::Countin
 fn main() {
     stress(); // one-time allocations of thread and channel machinery
     sampling::clear();
-    sampling::start_seeded(4 * 1024, 1).expect("installed");
+    let session = sampling::start_seeded(4 * 1024, 1).expect("installed");
     let ((), inside) = heapmeter::measure_process(stress);
-    sampling::stop();
+    drop(session);
     let profile = sampling::profile();
 
     let sampled: u64 = profile.stacks.iter().map(|s| s.samples).sum();

@@ -52,12 +52,12 @@ fn within(name: &str, estimate: f64, exact: f64, bound: f64) {
 
 fn main() {
     let mut kept = Vec::with_capacity(2_000);
-    sampling::start_seeded(16 * 1024, 7).expect("installed");
+    let session = sampling::start_seeded(16 * 1024, 7).expect("installed");
     let ((), small): ((), Stats) = heapmeter::measure(many_small);
     let ((), large) = heapmeter::measure(few_large);
     let ((), kept_stats) = heapmeter::measure(|| retained(&mut kept));
     let p = sampling::profile();
-    sampling::stop();
+    drop(session);
 
     let alloc = SampleType::AllocSpace;
     within(

@@ -41,9 +41,9 @@ fn summary(p: &Profile) -> Vec<(String, u64, u64, u64)> {
 fn run() -> Vec<(String, u64, u64, u64)> {
     let mut kept = Vec::with_capacity(2_000);
     sampling::clear();
-    sampling::start_seeded(8 * 1024, 42).expect("installed");
+    let session = sampling::start_seeded(8 * 1024, 42).expect("installed");
     work(&mut kept);
-    sampling::stop();
+    drop(session);
     let profile = sampling::profile();
     drop(kept);
     summary(&profile)

@@ -59,12 +59,12 @@ fn check(profile: &heapmeter::Profile, site: &str, exact: &Stats) {
 
 fn main() {
     let mut kept = Vec::with_capacity(1_000);
-    sampling::start(1).expect("CountingAlloc is installed");
+    let session = sampling::start(1).expect("CountingAlloc is installed");
     let ((), small) = heapmeter::measure(|| small_boxes(&mut kept));
     let (grown, vec) = heapmeter::measure(grown_vec);
     let ((), big) = heapmeter::measure(big_blocks);
     let profile = sampling::profile();
-    sampling::stop();
+    drop(session);
 
     assert_eq!(profile.interval, 1);
     assert_eq!(profile.dropped, 0);

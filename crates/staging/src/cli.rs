@@ -69,6 +69,20 @@ pub struct ServeArgs {
     /// --postgres): the same ids as the embedded store
     #[arg(long)]
     pub seed_db: bool,
+    /// Sample the heap every BYTES allocated on average (0: off), so that
+    /// /metrics serves the live heap by route
+    /// (heapmeter_route_inuse_bytes)
+    #[arg(long, value_name = "BYTES", default_value_t = heapmeter::sampling::DEFAULT_INTERVAL)]
+    pub heap_sampling: u64,
+}
+
+/// Heap sampling at `interval` bytes for as long as the returned session
+/// lives; `None` for 0 (off).
+fn sample_heap(interval: u64) -> Result<Option<heapmeter::sampling::Session>> {
+    if interval == 0 {
+        return Ok(None);
+    }
+    Ok(Some(heapmeter::sampling::start(interval)?))
 }
 
 /// `soak`: an open-loop load at a fixed rate, bounded in time.
@@ -106,6 +120,10 @@ pub struct SoakArgs {
     /// Divide the alert's 5m window and 10m hold by this
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub compress: u32,
+    /// The services the soak starts sample their heap every BYTES
+    /// allocated on average (0: off), as `serve` does
+    #[arg(long, value_name = "BYTES", default_value_t = heapmeter::sampling::DEFAULT_INTERVAL)]
+    pub heap_sampling: u64,
     /// Soak a running service that speaks POST /payments at this loopback
     /// URL, labelled NAME in the report; repeat it (each with its --pid) to
     /// soak several at once, on one time axis
@@ -174,6 +192,7 @@ pub fn serve(args: &ServeArgs) -> Result<()> {
     config.redis = args.redis.clone();
     config.postgres = args.postgres.clone();
     config.seed_db = args.seed_db;
+    let _sampling = sample_heap(args.heap_sampling)?;
     runtime()?.block_on(async {
         let app = Arc::new(App::connect(&config).await?);
         let bound = bind(args.listen, app, config.max_body_bytes).await?;
@@ -218,6 +237,8 @@ pub fn soak(args: &SoakArgs) -> Result<Vec<SoakReport>> {
             Variant::TtlRefresh,
         ],
     };
+    // The services the soak starts sample their heap, as `serve` does.
+    let _sampling = sample_heap(args.heap_sampling)?;
     let mut reports = Vec::new();
     for v in variants {
         let mut config = config.clone();

@@ -51,6 +51,9 @@ pub enum StagingError {
     /// A flag or URL that cannot be used.
     #[error("{0}")]
     Config(String),
+    /// The heap sampler could not start.
+    #[error("heap sampling: {0}")]
+    Sampling(#[from] heapmeter::sampling::SamplingError),
     /// An HTTP exchange with the service under soak failed.
     #[error(transparent)]
     Http(#[from] HttpError),

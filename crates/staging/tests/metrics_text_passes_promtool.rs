@@ -30,7 +30,7 @@ async fn metrics_pass_promtool() {
     let text = client.get("/metrics").await.unwrap().text();
     server.stop().await.unwrap();
     for series in [
-        "heapmeter_request_allocations_count{route=\"/payments\"} 2",
+        "heapmeter_request_allocations_count{method=\"POST\",route=\"/payments\"} 2",
         "heaplab_payments_total{outcome=\"checked\"} 1",
         "heaplab_payments_total{outcome=\"rejected\"} 1",
         "heaplab_payment_duration_seconds_count 1",

@@ -126,8 +126,8 @@ async fn each_status_has_a_json_body() {
         "heapmeter_live_bytes ",
         "heapmeter_allocations_total ",
         "process_resident_memory_bytes ",
-        "heapmeter_request_allocations_count{route=\"/payments\"} 9",
-        "heapmeter_request_allocations_count{route=\"/healthz\"} 1",
+        "heapmeter_request_allocations_count{method=\"POST\",route=\"/payments\"} 9",
+        "heapmeter_request_allocations_count{method=\"GET\",route=\"/healthz\"} 1",
         "heaplab_payments_total{outcome=\"rejected\"} 6",
         "heaplab_payments_total{outcome=\"failed_open\"} 1",
     ] {

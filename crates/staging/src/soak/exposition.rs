@@ -5,7 +5,8 @@
 //! | figure | series | served by |
 //! |---|---|---|
 //! | live heap | `heapmeter_live_bytes` | heapmeter (`heaplab serve`) |
-//! | per-request allocations | `heapmeter_request_{allocations,allocated_bytes,retained_bytes}_{sum,count}{route="/payments"}` | heapmeter's `AllocLayer` |
+//! | per-request allocations | `heapmeter_request_{allocations,allocated_bytes}_{sum,count}{route="/payments"}` | heapmeter's `AllocLayer` |
+//! | the route's live heap | `heapmeter_route_inuse_bytes{route="/payments"}` | heapmeter's `AllocLayer`, with heap sampling on |
 //! | resident memory | `process_resident_memory_bytes` | heapmeter, prom-client |
 //! | V8 heap used, total | `nodejs_heap_size_used_bytes`, `nodejs_heap_size_total_bytes` | prom-client's default metrics |
 //! | V8 external memory | `nodejs_external_memory_bytes` | prom-client |
@@ -123,8 +124,9 @@ pub struct Figures {
     pub allocations: Option<f64>,
     /// Their bytes allocated, summed, in bytes.
     pub allocated_bytes: Option<f64>,
-    /// Their bytes retained, summed, in bytes.
-    pub retained_bytes: Option<f64>,
+    /// Live heap bytes that `/payments` requests allocated (sampled), in
+    /// bytes.
+    pub route_inuse_bytes: Option<f64>,
     /// `nodejs_heap_size_used_bytes`: V8's `heapUsed`, in bytes.
     pub v8_heap_used_bytes: Option<f64>,
     /// `nodejs_heap_size_total_bytes`: V8's `heapTotal`, in bytes.
@@ -152,7 +154,7 @@ impl Figures {
             requests: route("heapmeter_request_allocations_count"),
             allocations: route("heapmeter_request_allocations_sum"),
             allocated_bytes: route("heapmeter_request_allocated_bytes_sum"),
-            retained_bytes: route("heapmeter_request_retained_bytes_sum"),
+            route_inuse_bytes: route("heapmeter_route_inuse_bytes"),
             v8_heap_used_bytes: sum(&s, "nodejs_heap_size_used_bytes", &[]),
             v8_heap_total_bytes: sum(&s, "nodejs_heap_size_total_bytes", &[]),
             v8_external_bytes: sum(&s, "nodejs_external_memory_bytes", &[]),
@@ -176,7 +178,7 @@ impl Figures {
             (self.live_bytes, "heapmeter_live_bytes"),
             (self.requests, "heapmeter_request_allocations"),
             (self.allocated_bytes, "heapmeter_request_allocated_bytes"),
-            (self.retained_bytes, "heapmeter_request_retained_bytes"),
+            (self.route_inuse_bytes, "heapmeter_route_inuse_bytes"),
             (self.resident_bytes, "process_resident_memory_bytes"),
             (self.v8_heap_used_bytes, "nodejs_heap_size_used_bytes"),
             (self.v8_heap_total_bytes, "nodejs_heap_size_total_bytes"),

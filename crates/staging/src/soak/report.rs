@@ -99,11 +99,20 @@ impl SoakReport {
         }
     }
 
-    /// Mean allocations, bytes allocated and bytes retained per request
-    /// over the whole soak, from heapmeter's per-request histograms; zeros
-    /// when the target does not serve them.
-    pub fn per_request(&self) -> (f64, f64, f64) {
+    /// Mean allocations and bytes allocated per request over the whole
+    /// soak, from heapmeter's per-request histograms; zeros when the target
+    /// does not serve them.
+    pub fn per_request(&self) -> (f64, f64) {
         stats::per_request(&self.samples).unwrap_or_default()
+    }
+
+    /// The live heap that `/payments` requests allocated, at the last
+    /// scrape that has it (heapmeter's sampled `heapmeter_route_inuse_bytes`).
+    pub fn route_inuse_bytes(&self) -> Option<f64> {
+        self.samples
+            .iter()
+            .rev()
+            .find_map(|s| s.figures.route_inuse_bytes)
     }
 
     /// Requests answered per second of the soak (`elapsed`).
@@ -211,10 +220,16 @@ impl fmt::Display for SoakReport {
             ms(self.p99)
         )?;
         if target.is_none() || self.served.contains(&"heapmeter_request_allocations") {
-            let (allocs, bytes, retained) = self.per_request();
+            let (allocs, bytes) = self.per_request();
             writeln!(
                 f,
-                "  per request  {allocs:.1} allocations, {bytes:.0} B allocated, {retained:.0} B retained (whole request, heapmeter's AllocLayer, from /metrics)"
+                "  per request  {allocs:.1} allocations, {bytes:.0} B allocated (whole request, heapmeter's AllocLayer, from /metrics)"
+            )?;
+        }
+        if let Some(kept) = self.route_inuse_bytes() {
+            writeln!(
+                f,
+                "  route heap   {kept:.0} B live, allocated by /payments requests (sampled: heapmeter_route_inuse_bytes)"
             )?;
         }
         if !self.faults.is_empty() {
@@ -341,7 +356,7 @@ pub fn json(reports: &[SoakReport]) -> Value {
 
 fn report_json(r: &SoakReport) -> Value {
     let t = &r.tally;
-    let (allocs, bytes, retained) = r.per_request();
+    let (allocs, bytes) = r.per_request();
     let samples: Vec<Value> = r
         .samples
         .iter()
@@ -380,8 +395,9 @@ fn report_json(r: &SoakReport) -> Value {
         "max_in_flight": r.max_in_flight,
         "latency_s": { "p50": secs_f(r.p50), "p99": secs_f(r.p99) },
         "per_request": r.served.contains(&"heapmeter_request_allocations").then(|| json!({
-            "allocations": allocs, "allocated_bytes": bytes, "retained_bytes": retained,
+            "allocations": allocs, "allocated_bytes": bytes,
         })),
+        "route_inuse_bytes": r.route_inuse_bytes(),
         "peak_rss_bytes": r.peak_rss_bytes(),
         "metrics_served": r.served,
         "heap_metric": r.heap.map(HeapMetric::name),

@@ -19,26 +19,21 @@ pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted[i]
 }
 
-/// Mean allocations, bytes allocated and bytes retained per request between
-/// the first and the last scrape that have heapmeter's per-request
-/// histograms; `None` if fewer than two do.
-pub fn per_request(samples: &[Sample]) -> Option<(f64, f64, f64)> {
+/// Mean allocations and bytes allocated per request between the first and
+/// the last scrape that have heapmeter's per-request histograms; `None` if
+/// fewer than two do.
+pub fn per_request(samples: &[Sample]) -> Option<(f64, f64)> {
     let with = |s: &&Sample| s.figures.requests.is_some();
     let first = samples.iter().find(with)?;
     let last = samples.iter().rev().find(with)?;
     let get = |s: &Sample| {
         let f = &s.figures;
-        Some((
-            f.requests?,
-            f.allocations?,
-            f.allocated_bytes?,
-            f.retained_bytes?,
-        ))
+        Some((f.requests?, f.allocations?, f.allocated_bytes?))
     };
-    let (n0, a0, b0, r0) = get(first)?;
-    let (n1, a1, b1, r1) = get(last)?;
+    let (n0, a0, b0) = get(first)?;
+    let (n1, a1, b1) = get(last)?;
     let n = (n1 - n0).max(1.0);
-    Some(((a1 - a0) / n, (b1 - b0) / n, (r1 - r0) / n))
+    Some(((a1 - a0) / n, (b1 - b0) / n))
 }
 
 /// When the growth alert first fired on the heap metric, in seconds since

@@ -1,1 +1,0 @@
-//! Holds the `overhead_jemalloc_profiling` bench (see `Cargo.toml`).
