@@ -6,6 +6,8 @@
 #   prometheus                 promtool lints the metrics text; scripts/staging
 #   golang-go                  `go tool pprof` reads the profiler's pprof files
 #   wrk                        HTTP load for the layer and service benchmarks
+#   nodejs, npm                the incident's Node service (reference/service:
+#                              npm ci, node --test) and the Node reference script
 # Tests that need a missing one say SKIPPED and pass; this makes them run.
 # Needs root (or sudo). Start the servers with scripts/ci-services.
 set -euo pipefail
@@ -17,6 +19,10 @@ command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+# NOTE: a machine whose nodejs package bundles npm has both commands and
+# installs neither; Debian's nodejs (18 on bookworm) comes without npm.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
