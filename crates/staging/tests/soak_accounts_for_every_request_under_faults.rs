@@ -26,6 +26,8 @@ fn args(variant: Variant) -> SoakArgs {
         pids: Vec::new(),
         timeout: Duration::from_secs(5),
         max_in_flight: 1024,
+        // NOTE: the test counts requests, not bytes: no heap sampling.
+        heap_sampling: 0,
     }
 }
 
