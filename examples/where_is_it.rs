@@ -1,4 +1,4 @@
-//! Writes the flamegraph of chapter 7 ("Where is it?"): the in-use bytes of
+//! Writes the flamegraph of chapter 8 ("Where is it?"): the in-use bytes of
 //! `retained_listener` after 2,000 requests, sampled at the default
 //! interval, by call stack.
 //!

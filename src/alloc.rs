@@ -55,11 +55,6 @@ impl ProfilingSwitch {
     pub fn turn_on() {
         ON.store(true, Ordering::SeqCst);
     }
-
-    /// Whether [`turn_on`](ProfilingSwitch::turn_on) was called.
-    pub fn is_on() -> bool {
-        ON.load(Ordering::Relaxed)
-    }
 }
 
 // SAFETY: every method forwards its arguments unchanged to `System` or to

@@ -1,4 +1,4 @@
-//! Chapter 7's flamegraph (`docs/retained-listener-flamegraph.svg`, drawn by
+//! Chapter 8's flamegraph (`docs/retained-listener-flamegraph.svg`, drawn by
 //! `cargo run --release --example where_is_it`) is not stale: the call site
 //! where `heaplab profile` finds `retained_listener`'s bytes in use today
 //! is a frame of the committed graph, under the variant's `is_risky`. Its

@@ -1,7 +1,7 @@
 //! The replay's graphs in the chapters are not stale: each `heaplab replay`
 //! line of `scripts/figures` is run again with `--svg` pointed at a
 //! scratch file, and the SVG must equal the one in `docs/` byte for byte;
-//! chapter 8, which shows them, must quote the rows and the graph titles
+//! chapter 2, which shows them, must quote the rows and the graph titles
 //! the command prints (the two timing columns left out).
 //! The replay runs in virtual time on exact allocation counts, so debug and
 //! release builds draw the same file; the runs take about a minute in a
@@ -14,7 +14,7 @@ const SCRIPT: &str = include_str!("../scripts/figures");
 const PREFIX: &str = "cargo run --release -- ";
 const CHAPTER: &str = include_str!("../docs/02-what-killed-the-pods.md");
 
-/// The lines of the replay's table and graph titles that chapter 8 quotes:
+/// The lines of the replay's table and graph titles that chapter 2 quotes:
 /// each variant's row without its last two columns (times), and each
 /// graph's title.
 fn quoted_lines(stdout: &str) -> Vec<String> {
@@ -63,7 +63,7 @@ fn every_replay_graph_in_docs_is_what_its_command_draws_now() {
         for quote in quoted {
             assert!(
                 CHAPTER.contains(&quote),
-                "chapter 8 does not quote `{quote}`, printed by `heaplab {line}`"
+                "chapter 2 does not quote `{quote}`, printed by `heaplab {line}`"
             );
         }
         let want = std::fs::read(&committed).expect("the figure is committed");

@@ -50,6 +50,12 @@ fn names_the_set_and_writes_each_format() {
     profile(&folded);
     let text = std::fs::read_to_string(&folded).expect("written");
     assert!(text.lines().any(|l| l.contains("id_set")), "{text}");
+    // The variant's own frame names its type, not just `::is_risky`.
+    assert!(
+        text.lines()
+            .any(|l| l.contains("RetainedListenerCheck_as_FraudCheck>::is_risky")),
+        "{text}"
+    );
 
     let svg = dir.path().join("leak.svg");
     profile(&svg);

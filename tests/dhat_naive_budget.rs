@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use std::sync::Arc;
 
-use fraudcheck::{build, data, Env, ManualClock, Variant};
+use fraudcheck::{build, data, id_set, Env, ManualClock, Variant, CACHE_KEY};
 
 #[global_allocator]
 static GLOBAL: dhat::Alloc = dhat::Alloc;
@@ -26,6 +26,23 @@ fn main() {
     let payments = data::payments(100, 2025, &env.store.active_ids(), 0.1);
     check.is_risky(&payments[0]).expect("warm-up");
 
+    // The sizes the doc comment's formula takes, read from what a request
+    // handles: the cached reply's length (13 bytes per 12-digit id), the
+    // parsed `Vec`'s doublings from capacity 4 to `n`, and the buckets of
+    // the set's table (hashbrown keeps 7/8 of them usable).
+    let body = env
+        .cache
+        .get(CACHE_KEY)
+        .expect("cache")
+        .expect("warm")
+        .len() as u64;
+    let vec_blocks: Vec<u64> =
+        std::iter::successors(Some(4u64), |&cap| (cap < n).then_some(cap * 2))
+            .map(|cap| 8 * cap)
+            .collect();
+    let buckets = (id_set(&env.store.active_ids()).capacity() as u64 * 8 / 7).next_power_of_two();
+    const GROUP: u64 = 16; // hashbrown's group width with SSE2
+
     let before = dhat::HeapStats::get();
     for p in &payments {
         black_box(check.is_risky(black_box(p)).expect("naive check"));
@@ -33,11 +50,20 @@ fn main() {
     let after = dhat::HeapStats::get();
 
     let requests = payments.len() as u64;
-    let vec_blocks: Vec<u64> = (2..=10).map(|k| 8 << k).collect(); // 32 B … 8 KiB
     let blocks_per_request = 2 + vec_blocks.len() as u64; // body + table + the Vec's blocks
-    let bytes_per_request = (13 * n + 1) + vec_blocks.iter().sum::<u64>() + (9 * 2048 + 16);
-    assert_eq!(blocks_per_request, 11);
-    assert_eq!(bytes_per_request, 47_801);
+    let bytes_per_request = body + vec_blocks.iter().sum::<u64>() + (9 * buckets + GROUP);
+    // The doc comment's figures, if the data and the containers still
+    // give them (12-digit ids; 32 B … 8 KiB; 2,048 buckets).
+    assert_eq!(
+        (body, buckets),
+        (13 * n + 1, 2048),
+        "the doc comment's sizes"
+    );
+    assert_eq!(
+        (blocks_per_request, bytes_per_request),
+        (11, 47_801),
+        "the doc comment's figures"
+    );
     dhat::assert_eq!(
         after.total_blocks - before.total_blocks,
         requests * blocks_per_request

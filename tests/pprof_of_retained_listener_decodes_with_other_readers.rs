@@ -2,100 +2,36 @@
 //! readers that are not heapmeter's writer (prost, with messages written
 //! from pprof's `profile.proto`; and `go tool pprof` when Go is installed),
 //! and its top in-use call site is the set each request builds (`id_set`).
+//! Its functions have a readable name that keeps the Self type of
+//! `<T as Trait>::method` and the full demangled name as `system_name`
+//! (pprof cuts every `<…>` out of a function whose two names are equal);
+//! inlined frames are lines of their address's one location; and
+//! `go tool pprof -top`, with its default flags, names the variant's type.
 
 #[macro_use]
 mod common;
 
-use std::io::Read;
 use std::process::Command;
 
 use fraudcheck::Variant;
 use heapmeter::{sampling, CountingAlloc};
-use prost::Message;
 
 #[global_allocator]
 static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc::system();
 
-/// The messages of github.com/google/pprof/proto/profile.proto that the
-/// test reads (field numbers and types as there).
-mod pb {
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Profile {
-        #[prost(message, repeated, tag = "1")]
-        pub sample_type: Vec<ValueType>,
-        #[prost(message, repeated, tag = "2")]
-        pub sample: Vec<Sample>,
-        #[prost(message, repeated, tag = "3")]
-        pub mapping: Vec<Mapping>,
-        #[prost(message, repeated, tag = "4")]
-        pub location: Vec<Location>,
-        #[prost(message, repeated, tag = "5")]
-        pub function: Vec<Function>,
-        #[prost(string, repeated, tag = "6")]
-        pub string_table: Vec<String>,
-        #[prost(message, optional, tag = "11")]
-        pub period_type: Option<ValueType>,
-        #[prost(int64, tag = "12")]
-        pub period: i64,
-        #[prost(int64, tag = "14")]
-        pub default_sample_type: i64,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct ValueType {
-        #[prost(int64, tag = "1")]
-        pub r#type: i64,
-        #[prost(int64, tag = "2")]
-        pub unit: i64,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Sample {
-        #[prost(uint64, repeated, tag = "1")]
-        pub location_id: Vec<u64>,
-        #[prost(int64, repeated, tag = "2")]
-        pub value: Vec<i64>,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Mapping {
-        #[prost(uint64, tag = "1")]
-        pub id: u64,
-        #[prost(bool, tag = "7")]
-        pub has_functions: bool,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Location {
-        #[prost(uint64, tag = "1")]
-        pub id: u64,
-        #[prost(uint64, tag = "2")]
-        pub mapping_id: u64,
-        #[prost(uint64, tag = "3")]
-        pub address: u64,
-        #[prost(message, repeated, tag = "4")]
-        pub line: Vec<Line>,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Line {
-        #[prost(uint64, tag = "1")]
-        pub function_id: u64,
-        #[prost(int64, tag = "2")]
-        pub line: i64,
-    }
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Function {
-        #[prost(uint64, tag = "1")]
-        pub id: u64,
-        #[prost(int64, tag = "2")]
-        pub name: i64,
-        #[prost(int64, tag = "4")]
-        pub filename: i64,
-    }
-}
-
-/// Library frames that are not a call site of the program.
-fn is_library(name: &str) -> bool {
+/// Library frames that are not a call site of the program: by the path
+/// of their name, or (for the bare names of functions inlined in a build
+/// with line tables only, such as hashbrown's `do_alloc`) by their file,
+/// in the standard library's sources (its own dependencies under
+/// `/rust/deps/`) or a registry crate's.
+fn is_library(name: &str, file: &str) -> bool {
     let n = name.trim_start_matches('<');
     ["alloc::", "core::", "std::", "hashbrown::"]
         .iter()
         .any(|p| n.starts_with(p) || name.contains(&format!(" as {p}")))
+        || file.starts_with("/rustc/")
+        || file.starts_with("/rust/deps/")
+        || file.contains("/.cargo/registry/")
 }
 
 #[test]
@@ -114,12 +50,8 @@ fn decodes_and_tops_at_the_set() {
     drop(file);
 
     // prost, through flate2's gzip reader.
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("open"))
-        .read_to_end(&mut bytes)
-        .expect("gzip");
-    let p = pb::Profile::decode(&bytes[..]).expect("a valid profile.proto message");
-    let s = |i: i64| p.string_table[i as usize].as_str();
+    let p = common::pprof::read(&path);
+    let s = |i: i64| p.string(i);
     let types: Vec<&str> = p.sample_type.iter().map(|t| s(t.r#type)).collect();
     assert_eq!(
         types,
@@ -133,11 +65,8 @@ fn decodes_and_tops_at_the_set() {
     assert_eq!(p.period, sampling::DEFAULT_INTERVAL as i64);
     assert_eq!(s(p.default_sample_type), "inuse_space");
     let function = |id: u64| {
-        s(p.function
-            .iter()
-            .find(|f| f.id == id)
-            .expect("function")
-            .name)
+        let f = p.function.iter().find(|f| f.id == id).expect("function");
+        (s(f.name), s(f.filename))
     };
     let mut by_site: std::collections::HashMap<String, i64> = Default::default();
     for sample in &p.sample {
@@ -152,8 +81,8 @@ fn decodes_and_tops_at_the_set() {
                     .line
             })
             .map(|line| function(line.function_id))
-            .find(|name| !is_library(name))
-            .unwrap_or("?");
+            .find(|(name, file)| !is_library(name, file))
+            .map_or("?", |(name, _)| name);
         *by_site.entry(site.to_string()).or_default() += sample.value[3];
     }
     let (top, inuse) = by_site.iter().max_by_key(|(_, v)| **v).expect("samples");
@@ -165,6 +94,39 @@ fn decodes_and_tops_at_the_set() {
         "top in-use site {top} ({inuse} B): {by_site:?}"
     );
     assert!(*inuse > 10_000_000, "1,000 sets of about 18 KB: {inuse}");
+
+    // The variant's frame keeps its Self type; its full name is the system
+    // name, and the two differ.
+    let variant = p
+        .function
+        .iter()
+        .find(|f| s(f.name).contains("RetainedListenerCheck as FraudCheck>::is_risky"))
+        .unwrap_or_else(|| {
+            let names: Vec<&str> = p.function.iter().map(|f| s(f.name)).collect();
+            panic!("no function names the variant's type: {names:#?}")
+        });
+    assert_ne!(s(variant.name), s(variant.system_name));
+    assert!(
+        s(variant.system_name)
+            .starts_with("<fraudcheck::variants::retained_listener::RetainedListenerCheck<")
+            && s(variant.system_name).ends_with(" as fraudcheck::check::FraudCheck>::is_risky"),
+        "{}",
+        s(variant.system_name)
+    );
+    // pprof would cut `<…>` out of a function whose two names are equal.
+    for f in &p.function {
+        assert!(
+            !s(f.name).contains('<') || f.name != f.system_name,
+            "{} would show as {:?}",
+            s(f.name),
+            s(f.name).split('>').next_back()
+        );
+    }
+    // Some address holds inlined frames: one location, several lines.
+    assert!(
+        p.location.iter().any(|l| l.line.len() > 1),
+        "inlined frames are lines of one location"
+    );
 
     // go tool pprof, if installed.
     let go = Command::new("go")
@@ -184,5 +146,19 @@ fn decodes_and_tops_at_the_set() {
             eprintln!("go tool pprof -top: {}", first.trim());
         }
         _ => skipped!("SKIPPED: go tool pprof (install Debian's golang-go to check with it)"),
+    }
+    // With its default flags, too: the variant's type is named.
+    if let Ok(out) = Command::new("go")
+        .args(["tool", "pprof", "-top"])
+        .arg(&path)
+        .output()
+    {
+        if out.status.success() {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains("<fraudcheck::variants::retained_listener::RetainedListenerCheck as FraudCheck>::is_risky"),
+                "go tool pprof -top:\n{text}"
+            );
+        }
     }
 }

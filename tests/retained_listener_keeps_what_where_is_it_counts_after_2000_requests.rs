@@ -1,4 +1,4 @@
-//! Chapter 7's flamegraph is `retained_listener` after 2,000 requests
+//! Chapter 8's flamegraph is `retained_listener` after 2,000 requests
 //! (`examples/where_is_it.rs`). Its sampled estimate moves with the seed
 //! and the build; the exact figures beside it do not: the live bytes the
 //! environment and the 2,000 requests keep, and what one request keeps.
@@ -35,6 +35,6 @@ fn retained_listener_keeps_what_chapter_7_counts_after_2000_requests() {
 
     let live = format!("{:.1} MB of live bytes", whole.net_bytes() as f64 / 1e6);
     let each = format!("2,000 requests keeping {:.1} KB each", per_request / 1e3);
-    assert!(CHAPTER.contains(&live), "chapter 7 quotes {live:?}");
-    assert!(CHAPTER.contains(&each), "chapter 7 quotes {each:?}");
+    assert!(CHAPTER.contains(&live), "chapter 8 quotes {live:?}");
+    assert!(CHAPTER.contains(&each), "chapter 8 quotes {each:?}");
 }

@@ -1,5 +1,5 @@
 //! The sampler's tables are fixed-size statics (it runs inside the
-//! allocator and cannot grow them): chapter 9 quotes their limits, and this
+//! allocator and cannot grow them): chapter 11 quotes their limits, and this
 //! test reaches each of them with the sampling interval at 1 byte (every
 //! allocation sampled) so the chapter's figures are the ones the code has.
 
@@ -107,6 +107,6 @@ fn the_sampler_keeps_3072_stacks_49152_live_blocks_and_48_frames_at_most() {
         format!("{} distinct stacks", count(stacks.stacks.len() as u64)),
         format!("{} live sampled blocks", count(live)),
     ] {
-        assert!(CHAPTER.contains(&figure), "chapter 9 quotes {figure:?}");
+        assert!(CHAPTER.contains(&figure), "chapter 11 quotes {figure:?}");
     }
 }

@@ -116,6 +116,11 @@ pub fn sampled_report(config: &ProfileConfig, r: &SampledReport) -> String {
         Bytes(p.inuse_space().round().max(0.0)).to_string(),
         Bytes(r.exact.net_bytes().max(0) as f64).to_string()
     );
+    // The estimate against the exact live bytes since sampling started,
+    // when the profile carries them.
+    if let Some(line) = p.inuse_agreement() {
+        out += &format!("{line}\n");
+    }
     for (title, kind) in [("in use", InuseSpace), ("allocated", AllocSpace)] {
         out += &format!("\ntop sites by bytes {title}:\n");
         let sites = p.sites(kind);

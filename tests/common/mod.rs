@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a part of it
 
+pub mod pprof;
+
 use fraudcheck::{build, data, Env, FraudCheck, Payment, Variant};
 
 /// The seed every test uses, so figures are reproducible.

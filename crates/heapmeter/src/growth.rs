@@ -1,7 +1,7 @@
 //! An alert rule on heap growth, evaluated on a clock the caller owns.
 //!
-//! The incident's post-mortem proposed the rule `rate(heap[5m]) > 1 MB/s
-//! for 10m`. [`GrowthMonitor`] evaluates it the way Prometheus evaluates an
+//! A service's heap alert is typically a rule such as `rate(heap[5m]) >
+//! 1 MB/s for 10m`. [`GrowthMonitor`] evaluates one the way Prometheus evaluates an
 //! alerting rule: at each sample, the growth rate over the last `window`
 //! is compared with the threshold; the alert is *pending* from the first
 //! sample where it is over, and *fires* once it has stayed over for the
@@ -124,8 +124,8 @@ struct Point {
 /// Samples live bytes (and resident bytes where the system tells them) and
 /// evaluates a [`GrowthRule`] on them.
 ///
-/// The incident's post-mortem proposed the rule `rate(heap[5m]) > 1 MB/s
-/// for 10m`. [`GrowthMonitor`] evaluates it the way Prometheus evaluates an
+/// A service's heap alert is typically a rule such as `rate(heap[5m]) >
+/// 1 MB/s for 10m`. [`GrowthMonitor`] evaluates one the way Prometheus evaluates an
 /// alerting rule: at each sample, the growth rate over the last `window`
 /// is compared with the threshold; the alert is *pending* from the first
 /// sample where it is over, and *fires* once it has stayed over for the

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::engine::table::{self, RawSnapshot};
 use crate::profile::Profile;
 use crate::sampling;
+use crate::verdict::VerdictRule;
 use crate::{measure, Stats};
 
 /// What a [`LeakDetector`] concludes about an operation.
@@ -255,10 +256,13 @@ fn growing_sites(
             let slope = theil_sen(&points);
             let (a, b) = (points[points.len() - 2], points[points.len() - 1]);
             let last_growth = (b.retained_bytes - a.retained_bytes) as f64 / (b.ops - a.ops) as f64;
-            (slope >= min_leak && last_growth >= min_leak).then_some(GrowingSite {
-                site,
-                bytes_per_op: slope,
-            })
+            VerdictRule::new()
+                .min_leak_bytes_per_op(min_leak)
+                .grows(slope, last_growth)
+                .then_some(GrowingSite {
+                    site,
+                    bytes_per_op: slope,
+                })
         })
         .collect();
     sites.sort_by(|a, b| b.bytes_per_op.total_cmp(&a.bytes_per_op));
@@ -329,13 +333,11 @@ impl LeakReport {
         let last_growth = (last.retained_bytes - before_last.retained_bytes) as f64
             / (last.ops - before_last.ops) as f64;
         let allocs_per_op = (last.allocs - first.allocs) as f64 / ops;
-        let verdict = if slope >= min_leak && last_growth >= min_leak {
-            Verdict::Leak
-        } else if allocs_per_op >= 1e-3 {
-            Verdict::Churn
-        } else {
-            Verdict::Clean
-        };
+        let verdict = VerdictRule::new().min_leak_bytes_per_op(min_leak).verdict(
+            slope,
+            last_growth,
+            allocs_per_op,
+        );
         LeakReport {
             verdict,
             retained_bytes_per_op: slope,

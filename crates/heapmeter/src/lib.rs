@@ -1,7 +1,8 @@
-//! Exact, thread-precise heap allocation counting for Rust: how many
-//! allocations and bytes a piece of code makes, per call or per request;
-//! allocation budgets that `cargo test` holds; and a detector that tells a
-//! leak from mere churn.
+//! Heap profiling for Rust programs and services: exact, thread-precise
+//! allocation counts per call, per request and per test; allocation
+//! budgets that `cargo test` holds; a detector that tells a leak from mere
+//! churn; and sampled call-site profiles that `go tool pprof` reads,
+//! served over HTTP for axum apps.
 //!
 //! Install the counting allocator once, in the binary or test crate:
 //!
@@ -39,6 +40,7 @@
 //! | the heap-growth alert, on any clock | [`GrowthMonitor`], [`GrowthRule`] → [`AlertState`] |
 //! | Prometheus metrics (feature `prometheus`) | `prometheus::Metrics` |
 //! | per-request metrics for tower and axum (feature `tower`, `axum`) | `tower::AllocLayer` |
+//! | `/debug/pprof/heap` and `/debug/pprof/allocs` for axum apps (feature `axum`) | `axum::pprof_routes` |
 //! | allocator statistics (feature `jemalloc`) | `jemalloc` |
 //! | allocations per iteration in criterion (feature `criterion`) | `criterion` |
 //!
@@ -65,10 +67,23 @@
 //!   histograms in Prometheus' text format (with `jemalloc`, its figures too).
 //! - `tower`: `heapmeter::tower::AllocLayer`, a layer that measures each
 //!   request's future and records it per route (implies `prometheus`).
-//! - `axum`: with `tower`, the route label is axum's `MatchedPath`.
+//! - `axum`: with `tower`, the route label is axum's `MatchedPath`; and
+//!   `heapmeter::axum::pprof_routes()`, the heap profiles over HTTP
+//!   (implies `pprof`).
+//!
+//! # In release builds
+//!
+//! Profiles name functions, files and lines from the binary's debug info.
+//! `debug = "line-tables-only"` in `[profile.release]` is enough for files
+//! and lines, inlined functions included, at a fraction of full debug
+//! info's size; names then come from the symbol table where line tables
+//! have none (Linux). See [`Frame`] for what each build shows.
 #![doc(test(attr(deny(warnings))))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+#[cfg(feature = "axum")]
+pub mod axum;
 mod budget;
 mod engine;
 mod future;
@@ -80,6 +95,7 @@ mod profile;
 pub mod sampling;
 mod scope;
 mod stats;
+mod symbolize;
 pub mod verdict;
 
 #[cfg(feature = "criterion")]
@@ -108,3 +124,8 @@ static GLOBAL: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc
 
 #[cfg(test)]
 mod tests;
+
+// The crate's README, whose examples run as doctests.
+#[cfg(all(doctest, feature = "axum"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

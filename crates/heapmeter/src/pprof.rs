@@ -1,7 +1,14 @@
 //! A small encoder of pprof's `profile.proto` (the messages and field
 //! numbers of github.com/google/pprof/proto/profile.proto), enough for a
-//! heap profile: sample types, samples, one mapping, locations with
-//! inlined lines, functions and the string table.
+//! heap profile: sample types, samples with their string labels, one
+//! mapping, locations with inlined lines, functions and the string table.
+//!
+//! A function has two names: `name`, what `go tool pprof` prints (generic
+//! arguments left out, the Self type of `<T as Trait>::method` kept), and
+//! `system_name`, the full demangled name. They differ whenever the full
+//! name has a `<`: pprof takes a function whose two names are equal for one
+//! it has yet to demangle and cuts every `<…>` out of it, which turns
+//! `<kv::Store as kv::Api>::get` into `::get`.
 
 use std::collections::HashMap;
 
@@ -93,7 +100,7 @@ fn value_type(strings: &mut Strings, kind: &str, unit: &str) -> Msg {
 }
 
 /// The uncompressed `Profile` message.
-pub(crate) fn encode(profile: &Profile) -> Vec<u8> {
+pub(crate) fn encode(profile: &Profile, default: SampleType) -> Vec<u8> {
     let mut strings = Strings::new();
     let mut out = Msg::default();
     for kind in SampleType::ALL {
@@ -101,34 +108,39 @@ pub(crate) fn encode(profile: &Profile) -> Vec<u8> {
         out.msg(1, vt);
     }
 
-    // Locations (one per address) and functions (one per name and file).
-    let mut locations: HashMap<u64, u64> = HashMap::new();
+    // Locations (one per address and number of frames kept there: the
+    // allocator's frames may be cut from the innermost address) and
+    // functions (one per full name and file).
+    let mut locations: HashMap<(u64, usize), u64> = HashMap::new();
     let mut location_msgs: Vec<Msg> = Vec::new();
-    let mut functions: HashMap<(String, Option<String>), u64> = HashMap::new();
+    let mut functions: HashMap<(&str, Option<&str>), u64> = HashMap::new();
     let mut function_msgs: Vec<Msg> = Vec::new();
     for stack in &profile.stacks {
         let mut ids = Vec::new();
         let mut i = 0;
         while i < stack.frames.len() {
             let ip = stack.frames[i].ip;
-            let group: Vec<_> = stack.frames[i..]
+            // One address: its inlined frames and the one that holds them.
+            let len = stack.frames[i..]
                 .iter()
-                .take_while(|f| f.ip == ip)
-                .collect();
-            i += group.len();
+                .position(|f| !f.inlined)
+                .map_or(stack.frames.len() - i, |k| k + 1);
+            let group = &stack.frames[i..i + len];
+            i += len;
             let next_id = locations.len() as u64 + 1;
-            let id = *locations.entry(ip).or_insert_with(|| {
+            let id = *locations.entry((ip, group.len())).or_insert_with(|| {
                 let mut loc = Msg::default();
                 loc.int(1, next_id as i64);
                 loc.int(2, 1);
                 loc.int(3, ip as i64);
-                for f in &group {
-                    let key = (f.function.clone(), f.file.clone());
+                // Innermost first: pprof's order for a location's lines.
+                for f in group {
+                    let key = (f.function.as_str(), f.file.as_deref());
                     let next_fn = functions.len() as u64 + 1;
                     let fn_id = *functions.entry(key).or_insert_with(|| {
                         let mut func = Msg::default();
                         func.int(1, next_fn as i64);
-                        func.int(2, strings.id(&f.function));
+                        func.int(2, strings.id(&f.name()));
                         func.int(3, strings.id(&f.function));
                         func.int(4, strings.id(f.file.as_deref().unwrap_or("")));
                         function_msgs.push(func);
@@ -147,6 +159,12 @@ pub(crate) fn encode(profile: &Profile) -> Vec<u8> {
         let mut sample = Msg::default();
         sample.packed(1, ids);
         sample.packed(2, SampleType::ALL.map(|k| stack.value(k).round() as i64));
+        for (key, value) in &stack.labels {
+            let mut label = Msg::default();
+            label.int(1, strings.id(key));
+            label.int(2, strings.id(value));
+            sample.msg(3, label);
+        }
         out.msg(2, sample);
     }
 
@@ -169,20 +187,23 @@ pub(crate) fn encode(profile: &Profile) -> Vec<u8> {
         out.msg(5, func);
     }
     let period = value_type(&mut strings, "space", "bytes");
-    let comment = strings.id(&format!(
+    let mut comments = vec![strings.id(&format!(
         "heapmeter: exact totals {} allocs, {} bytes allocated, {} bytes live; {} samples dropped",
         profile.totals.allocs + profile.totals.reallocs,
         profile.totals.bytes_allocated,
         profile.totals.net_bytes(),
         profile.dropped
-    ));
-    let default_type = strings.id(SampleType::InuseSpace.as_str());
+    ))];
+    if let Some(line) = profile.inuse_agreement() {
+        comments.push(strings.id(&format!("heapmeter: {line}")));
+    }
+    let default_type = strings.id(default.as_str());
     for s in &strings.table {
         out.bytes(6, s.as_bytes());
     }
     out.msg(11, period);
     out.int(12, profile.interval as i64);
-    out.packed(13, [comment]);
+    out.packed(13, comments);
     out.int(14, default_type);
     out.0
 }

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
 
-use crate::engine::table::{RawSnapshot, RawStack};
+use crate::engine::table::RawSnapshot;
+use crate::symbolize::{self, Symbols};
 use crate::Stats;
 
 /// One of the four values of a heap profile, as Go and pprof name them.
@@ -56,24 +57,48 @@ impl fmt::Display for SampleType {
 
 /// One resolved frame of a sampled stack. An instruction address inside
 /// inlined code resolves to several frames with the same `ip`, innermost
-/// first.
+/// first (pprof writes them as the `Line`s of one `Location`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Frame {
     /// Instruction address (a return address for every frame but the
     /// first).
     pub ip: u64,
-    /// Demangled function name, without the hash suffix; `0x…` if unknown.
+    /// Full demangled function name, without the hash suffix (pprof's
+    /// `system_name`); `0x…` if unknown. With `debug = "line-tables-only"`
+    /// an inlined function has its bare name only (`get`, `{async_fn#0}`):
+    /// line tables hold no more. See [`Frame::name`] for the name shown.
     pub function: String,
     /// Source file, if known.
     pub file: Option<String>,
     /// Line in `file`, if known.
     pub line: Option<u32>,
+    /// Whether this frame is inlined into the next one (its caller, at the
+    /// same address). The frames up to the first that is not form one
+    /// pprof `Location`, whose `Line`s they are.
+    pub inlined: bool,
+}
+
+impl Frame {
+    /// The name a reader sees (pprof's `Function.name`): generic arguments
+    /// left out, the Self type of `<T as Trait>::method` kept with its path
+    /// and the trait by its last segment (`<kv::Store as Api>::get`).
+    ///
+    /// A bare name from line tables is given the module its source file
+    /// stands for (`do_alloc` in hashbrown's `src/raw/alloc.rs` is
+    /// `hashbrown::raw::alloc::do_alloc`), so that filters on paths
+    /// (`go tool pprof -hide='^(alloc|core|std)::'`) work the same with line
+    /// tables as with full debug info. NOTE: a method named this way shows
+    /// without its type; the full name, in [`Frame::function`], is left as
+    /// the debug info has it.
+    pub fn name(&self) -> String {
+        symbolize::display_name(&symbolize::qualified_path(self))
+    }
 }
 
 impl fmt::Display for Frame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.function)?;
+        f.write_str(&self.name())?;
         match (&self.file, self.line) {
             (Some(file), Some(line)) => write!(f, " ({}:{line})", short_path(file)),
             (Some(file), None) => write!(f, " ({})", short_path(file)),
@@ -84,7 +109,7 @@ impl fmt::Display for Frame {
 
 /// The tail of a source path from its crate's `src/` (or the file name).
 fn short_path(path: &str) -> &str {
-    let cut = ["/src/", "/library/"]
+    let cut = ["/src/", "/library/", "/tests/", "/examples/", "/benches/"]
         .iter()
         .filter_map(|m| {
             path.rfind(m)
@@ -99,10 +124,17 @@ fn short_path(path: &str) -> &str {
 #[non_exhaustive]
 pub struct ProfileStack {
     /// Unresolved instruction addresses, innermost first (the allocator's
-    /// own frames removed): the stack's identity.
+    /// own frames removed): with `labels`, the stack's identity.
     pub ips: Vec<u64>,
     /// Resolved frames, innermost first.
     pub frames: Vec<Frame>,
+    /// Labels of the samples at this stack, such as
+    /// `[("method", "GET"), ("route", "/payments")]`: the request whose
+    /// poll made the allocations. Empty for allocations made outside a
+    /// labelled request. Stacks with different labels are different
+    /// stacks; pprof writes them as the samples' string labels, which
+    /// `go tool pprof -tagfocus=route=/payments` selects.
+    pub labels: Vec<(String, String)>,
     /// Samples taken at this stack (raw count).
     pub samples: u64,
     /// Estimated allocations made here.
@@ -132,7 +164,7 @@ impl ProfileStack {
     pub fn site(&self) -> Option<&Frame> {
         self.frames
             .iter()
-            .find(|f| !is_plumbing(&f.function))
+            .find(|f| !is_plumbing(f))
             .or(self.frames.first())
     }
 
@@ -141,44 +173,26 @@ impl ProfileStack {
         self.site()
             .map_or_else(|| "?".to_string(), Frame::to_string)
     }
+
+    /// The value of label `key`, if the stack has it.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
-fn is_plumbing(function: &str) -> bool {
-    const LIBS: [&str; 6] = [
-        "alloc::",
-        "core::",
-        "std::",
-        "hashbrown::",
-        "__rust",
-        "__rdl",
-    ];
-    let f = function.trim_start_matches('<');
-    // `<u8 as alloc::vec::SpecFromElem>::from_elem`: a library trait's
-    // method is plumbing too.
-    let as_trait = f
-        .split_once(" as ")
-        .is_some_and(|(_, t)| LIBS.iter().any(|p| t.starts_with(p)));
-    as_trait || LIBS.iter().any(|p| f.starts_with(p))
-}
-
-/// Whether a frame belongs to the allocator or the sampler themselves.
-fn is_allocator_frame(function: &str) -> bool {
-    [
-        "heapmeter::engine::",
-        "<heapmeter::engine::",
-        "backtrace::backtrace::",
-        "backtrace::trace",
-        "__rust_alloc",
-        "__rust_realloc",
-        "__rust_dealloc",
-        "__rdl_",
-        "__rg_",
-        "alloc::alloc::",
-        "<alloc::alloc::Global",
-        "GlobalAlloc",
-    ]
-    .iter()
-    .any(|p| function.contains(p))
+/// Whether a frame is the standard library's (or hashbrown's) allocation
+/// plumbing rather than a call site: judged by the module its function
+/// lives in, or by the trait it implements
+/// (`<u8 as alloc::vec::SpecFromElem>::from_elem`).
+fn is_plumbing(frame: &Frame) -> bool {
+    const LIBS: [&str; 4] = ["alloc", "core", "std", "hashbrown"];
+    let path = symbolize::qualified_path(frame);
+    let (owner, trait_path) = symbolize::owner(&path);
+    let lib = |p: &str| LIBS.iter().any(|lib| symbolize::in_module(p, lib));
+    lib(&owner) || trait_path.as_deref().is_some_and(lib) || path.starts_with("__rust")
 }
 
 /// Estimates by call site, from [`Profile::sites`].
@@ -225,19 +239,93 @@ pub struct Profile {
     pub live_samples: u64,
     /// Samples dropped because a table was full (0 unless stated).
     pub dropped: u64,
+    /// The exact live bytes of the process above their level when sampling
+    /// started ([`sampling::live_bytes_since_start`](crate::sampling::live_bytes_since_start)),
+    /// to set beside the in-use estimate ([`Profile::inuse_space`]): they
+    /// agree, within sampling error, when what was live before is neither
+    /// freed nor grown meanwhile. `None` where not taken; the writers print
+    /// both when it is set (the pprof routes set it).
+    pub exact_inuse_space: Option<u64>,
 }
 
 impl Profile {
+    /// Symbolises a raw snapshot: one stack per raw stack, in its order.
+    /// The symbolisation's caches are freed before it returns, so that
+    /// taking a profile leaves the measured heap as it found it.
     pub(crate) fn from_raw(raw: RawSnapshot, interval: u64, totals: Stats) -> Profile {
-        let mut symbols = Symbols::default();
-        let stacks = raw.stacks.into_iter().map(|s| symbols.stack(s)).collect();
+        let stacks = {
+            let mut symbols = Symbols::default();
+            raw.stacks
+                .into_iter()
+                .map(|s| {
+                    let (ips, frames) = symbols.stack(&s.frames);
+                    ProfileStack {
+                        ips,
+                        frames,
+                        labels: s
+                            .labels
+                            .iter()
+                            .map(|&(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                        samples: s.samples,
+                        alloc_objects: s.alloc_objects,
+                        alloc_space: s.alloc_space,
+                        inuse_objects: s.inuse_objects,
+                        inuse_space: s.inuse_space,
+                    }
+                })
+                .collect()
+        };
+        symbolize::release_caches();
         Profile {
             interval,
             stacks,
             totals,
             live_samples: raw.live_samples,
             dropped: raw.dropped,
+            exact_inuse_space: None,
         }
+    }
+
+    /// The stacks whose label `key` is `value` (`("route", "/payments")`),
+    /// as `go tool pprof -tagfocus=key=value` would keep them.
+    pub fn with_label(&self, key: &str, value: &str) -> Profile {
+        Profile {
+            stacks: self
+                .stacks
+                .iter()
+                .filter(|s| s.label(key) == Some(value))
+                .cloned()
+                .collect(),
+            exact_inuse_space: None,
+            ..self.clone_without_stacks()
+        }
+    }
+
+    fn clone_without_stacks(&self) -> Profile {
+        Profile {
+            interval: self.interval,
+            stacks: Vec::new(),
+            totals: self.totals,
+            live_samples: self.live_samples,
+            dropped: self.dropped,
+            exact_inuse_space: self.exact_inuse_space,
+        }
+    }
+
+    /// A line comparing the in-use estimate with the exact live bytes
+    /// since sampling started, when those are known.
+    pub fn inuse_agreement(&self) -> Option<String> {
+        let exact = self.exact_inuse_space?;
+        let estimate = self.inuse_space();
+        let ratio = if exact == 0 {
+            String::from("-")
+        } else {
+            format!("{:.1} %", 100.0 * estimate / exact as f64)
+        };
+        Some(format!(
+            "in use since sampling started: estimated {estimate:.0} B, exact {exact} B ({ratio} of exact)"
+        ))
     }
 
     /// The sum of one sample type over all stacks.
@@ -284,15 +372,19 @@ impl Profile {
     /// What changed since `earlier`: every estimate of this profile minus
     /// the same stack's in `earlier` (the in-use difference is what grew
     /// between the two moments). Stacks only in `earlier` come out negative.
+    /// Stacks are matched by their addresses and their labels.
     pub fn diff(&self, earlier: &Profile) -> Profile {
-        let mut before: HashMap<&[u64], &ProfileStack> =
-            earlier.stacks.iter().map(|s| (&s.ips[..], s)).collect();
+        fn key(s: &ProfileStack) -> (&[u64], &[(String, String)]) {
+            (&s.ips, &s.labels)
+        }
+        let mut before: HashMap<_, &ProfileStack> =
+            earlier.stacks.iter().map(|s| (key(s), s)).collect();
         let mut stacks: Vec<ProfileStack> = self
             .stacks
             .iter()
             .map(|s| {
                 let mut d = s.clone();
-                if let Some(b) = before.remove(&s.ips[..]) {
+                if let Some(b) = before.remove(&key(s)) {
                     d.samples = d.samples.saturating_sub(b.samples);
                     d.alloc_objects -= b.alloc_objects;
                     d.alloc_space -= b.alloc_space;
@@ -316,6 +408,10 @@ impl Profile {
             totals: self.totals.since(&earlier.totals),
             live_samples: self.live_samples,
             dropped: self.dropped.saturating_sub(earlier.dropped),
+            exact_inuse_space: match (self.exact_inuse_space, earlier.exact_inuse_space) {
+                (Some(now), Some(then)) => Some(now.saturating_sub(then)),
+                _ => None,
+            },
         }
     }
 
@@ -339,7 +435,7 @@ impl Profile {
                         .frames
                         .iter()
                         .rev()
-                        .map(|f| f.function.replace([';', ' '], "_"))
+                        .map(|f| f.name().replace([';', ' '], "_"))
                         .collect();
                     format!("{} {}", names.join(";"), v as u64)
                 })
@@ -393,28 +489,70 @@ impl Profile {
     /// per instruction address with its inlined frames as lines.
     #[cfg(feature = "pprof")]
     pub fn write_pprof(&self, out: impl Write) -> io::Result<()> {
-        let bytes = crate::pprof::encode(self);
+        self.write_pprof_as(out, SampleType::InuseSpace)
+    }
+
+    /// [`write_pprof`](Profile::write_pprof) with `default` as the sample
+    /// type pprof shows unless told otherwise (Go's `allocs` profile is the
+    /// same data shown as `alloc_space`).
+    #[cfg(feature = "pprof")]
+    pub fn write_pprof_as(&self, out: impl Write, default: SampleType) -> io::Result<()> {
+        let bytes = crate::pprof::encode(self, default);
         let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
         gz.write_all(&bytes)?;
         gz.finish()?;
         Ok(())
     }
 
-    /// A flamegraph SVG of `kind` (through `inferno`).
+    /// A flamegraph SVG of `kind` (through `inferno`). A profile with no
+    /// sample of `kind` draws a frame that says so.
     #[cfg(feature = "flamegraph")]
     pub fn write_flamegraph(
         &self,
-        out: impl Write,
+        mut out: impl Write,
         kind: SampleType,
         title: &str,
     ) -> io::Result<()> {
         let lines = self.folded_lines(kind);
+        if lines.is_empty() {
+            return write!(out, "{}", empty_flamegraph(title, kind, self.interval));
+        }
         let mut options = inferno::flamegraph::Options::default();
         options.title = title.to_string();
         options.count_name = kind.unit().to_string();
         inferno::flamegraph::from_lines(&mut options, lines.iter().map(String::as_str), out)
             .map_err(io::Error::other)
     }
+}
+
+/// The SVG of a flamegraph without samples (inferno refuses to draw one).
+#[cfg(feature = "flamegraph")]
+fn empty_flamegraph(title: &str, kind: SampleType, interval: u64) -> String {
+    let why = if interval == 0 {
+        "sampling is off".to_string()
+    } else {
+        format!("sampled every {interval} bytes on average")
+    };
+    format!(
+        "<?xml version=\"1.0\" standalone=\"no\"?>\n\
+         <svg version=\"1.1\" width=\"1200\" height=\"110\" viewBox=\"0 0 1200 110\" \
+         xmlns=\"http://www.w3.org/2000/svg\">\n\
+         <rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#eeeeee\"/>\n\
+         <text x=\"600\" y=\"40\" font-family=\"Verdana\" font-size=\"17\" text-anchor=\"middle\">{}</text>\n\
+         <text x=\"600\" y=\"80\" font-family=\"Verdana\" font-size=\"14\" text-anchor=\"middle\">\
+         No samples of {kind}: nothing to draw ({why}).</text>\n\
+         </svg>\n",
+        xml_text(title)
+    )
+}
+
+/// `s` with XML's special characters escaped.
+#[cfg(feature = "flamegraph")]
+fn xml_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A JSON string literal.
@@ -433,70 +571,47 @@ fn json_string(s: &str) -> String {
     out
 }
 
-/// Resolves addresses once each.
-#[derive(Default)]
-struct Symbols {
-    cache: HashMap<usize, Vec<Frame>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Symbols {
-    fn resolve(&mut self, ip: usize, first: bool) -> Vec<Frame> {
-        self.cache
-            .entry(ip)
-            .or_insert_with(|| {
-                let mut frames = Vec::new();
-                // NOTE: a return address points after the call; the call's
-                // line is the one of the byte before it.
-                let probe = if first { ip } else { ip.saturating_sub(1) };
-                backtrace::resolve(probe as *mut core::ffi::c_void, |sym| {
-                    let function = sym
-                        .name()
-                        .map_or_else(|| format!("{ip:#x}"), |n| format!("{n:#}"));
-                    frames.push(Frame {
-                        ip: ip as u64,
-                        function,
-                        file: sym.filename().map(|p| p.display().to_string()),
-                        line: sym.lineno(),
-                    });
-                });
-                if frames.is_empty() {
-                    frames.push(Frame {
-                        ip: ip as u64,
-                        function: format!("{ip:#x}"),
-                        file: None,
-                        line: None,
-                    });
-                }
-                frames
-            })
-            .clone()
+    fn stack(inuse_space: f64) -> ProfileStack {
+        ProfileStack {
+            ips: vec![1],
+            frames: Vec::new(),
+            labels: Vec::new(),
+            samples: 1,
+            alloc_objects: 1.0,
+            alloc_space: inuse_space,
+            inuse_objects: 1.0,
+            inuse_space,
+        }
     }
 
-    fn stack(&mut self, raw: RawStack) -> ProfileStack {
-        let resolved: Vec<Vec<Frame>> = raw
-            .frames
-            .iter()
-            .enumerate()
-            .map(|(i, &ip)| self.resolve(ip, i == 0))
-            .collect();
-        // Drop the allocator's and the sampler's own frames: everything up
-        // to the last one of them.
-        // NOTE: only near the top, where the allocator runs.
-        let cut = resolved
-            .iter()
-            .take(24)
-            .rposition(|fs| fs.iter().any(|f| is_allocator_frame(&f.function)))
-            .map_or(0, |i| i + 1);
-        let ips = raw.frames[cut..].iter().map(|&ip| ip as u64).collect();
-        let frames = resolved.into_iter().skip(cut).flatten().collect();
-        ProfileStack {
-            ips,
-            frames,
-            samples: raw.samples,
-            alloc_objects: raw.alloc_objects,
-            alloc_space: raw.alloc_space,
-            inuse_objects: raw.inuse_objects,
-            inuse_space: raw.inuse_space,
+    #[test]
+    fn the_estimate_is_set_beside_the_exact_live_bytes_when_known() {
+        let mut profile = Profile {
+            interval: 1,
+            stacks: vec![stack(990.0)],
+            totals: Stats::default(),
+            live_samples: 1,
+            dropped: 0,
+            exact_inuse_space: None,
+        };
+        assert_eq!(profile.inuse_agreement(), None);
+        profile.exact_inuse_space = Some(1000);
+        assert_eq!(
+            profile.inuse_agreement().as_deref(),
+            Some("in use since sampling started: estimated 990 B, exact 1000 B (99.0 % of exact)")
+        );
+        #[cfg(feature = "pprof")]
+        {
+            let bytes = crate::pprof::encode(&profile, SampleType::InuseSpace);
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                text.contains("heapmeter: in use since sampling started: estimated 990 B"),
+                "the pprof comments carry the line"
+            );
         }
     }
 }

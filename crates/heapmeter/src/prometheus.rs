@@ -27,8 +27,8 @@
 //! the bytes still live that were allocated while a request of that route
 //! was being polled, whatever the server allocated or freed around the
 //! request. It comes from the heap sampler: each sampled block carries the
-//! [`Label`](crate::Label) of the request future that was polled when it
-//! was allocated ([`AllocLayer`](crate::tower::AllocLayer) labels each
+//! [`Label`] of the request future that was polled when it
+//! was allocated (`AllocLayer` labels each
 //! request with its method and route), and the gauge is the unbiased sum
 //! over the live samples of each label: exact at an interval of 1 byte,
 //! within sampling error otherwise (a few sampled blocks per route make a

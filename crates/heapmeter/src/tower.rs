@@ -5,7 +5,7 @@
 //! with [`measure_future`](crate::measure_future)'s per-poll accounting and
 //! recorded, by method and route, into a [`Metrics`] registry: a request
 //! counter and histograms of allocations and bytes allocated. Each request
-//! future also carries its method and route as a [`Label`], so the heap
+//! future also carries its method and route as a [`Label`](crate::Label), so the heap
 //! sampler attributes what it allocates, and the registry's
 //! `heapmeter_route_inuse_bytes` gauge says how much of the live heap each
 //! route's requests allocated (see [the metrics](crate::prometheus)).

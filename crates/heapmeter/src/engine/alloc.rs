@@ -275,16 +275,29 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         // thread can be handed the same address.
         let hooks = slot.hooks.load(Relaxed);
         if hooks != 0 {
-            // PERF: a peak window's work is inline: inside `measure` and
-            // every measured future, each free does it.
-            if hooks & HOOK_PEAK != 0 {
+            let slow = if hooks == HOOK_PEAK {
                 slot.peak_before_fall(slot.net().wrapping_add(size as i64));
-            }
-            if hooks != HOOK_PEAK && needs_hooks(hooks, HOOK_PEAK, ptr) {
+                false
+            } else if hooks == HOOK_SAMPLES {
+                table::maybe_sampled(ptr)
+            } else {
+                if hooks & HOOK_PEAK != 0 {
+                    slot.peak_before_fall(slot.net().wrapping_add(size as i64));
+                }
+                needs_hooks(hooks, HOOK_PEAK, ptr)
+            };
+            if slow {
                 // SAFETY: the caller guarantees `ptr` was allocated by this
                 // allocator with `layout`.
                 return unsafe {
-                    Self::dealloc_slow(ptr, layout.size(), layout.align(), slot, hooks, self)
+                    Self::dealloc_slow(
+                        ptr,
+                        layout.size(),
+                        layout.align(),
+                        slot,
+                        hooks & !HOOK_PEAK,
+                        self,
+                    )
                 };
             }
         }

@@ -318,7 +318,12 @@ impl fmt::Display for SoakReport {
             None => writeln!(f, "  growth alert not fired: {rule}")?,
         }
         let what = heap.what();
-        match self.growth {
+        // NOTE: whole bytes; a slope that rounds to zero prints 0, not -0.
+        let whole = |b: f64| if b.round() == 0.0 { 0.0 } else { b };
+        match self.growth.map(|g| Growth {
+            bytes_per_request: whole(g.bytes_per_request),
+            ..g
+        }) {
             Some(Growth {
                 verdict: Some(v),
                 bytes_per_request,

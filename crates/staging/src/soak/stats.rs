@@ -19,11 +19,18 @@ pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted[i]
 }
 
-/// Mean allocations and bytes allocated per request between the first and
-/// the last scrape that have heapmeter's per-request histograms; `None` if
-/// fewer than two do.
+/// Mean allocations and bytes allocated per request between the first
+/// scrape that had measured at least one request and the last one; `None`
+/// if fewer than two scrapes have heapmeter's per-request histograms.
+///
+/// NOTE: from the first scrape *after* a request, not from the first
+/// scrape: the soak's first request is the cold one (a cache miss, the
+/// store's list, the write-back), and it is the baseline, not averaged in.
+/// A service whose series are registered before any request serves them
+/// at zero, and a scrape racing the first request would otherwise decide
+/// whether a 100-request mean says 24.0 or 24.1.
 pub fn per_request(samples: &[Sample]) -> Option<(f64, f64)> {
-    let with = |s: &&Sample| s.figures.requests.is_some();
+    let with = |s: &&Sample| s.figures.requests.is_some_and(|n| n > 0.0);
     let first = samples.iter().find(with)?;
     let last = samples.iter().rev().find(with)?;
     let get = |s: &Sample| {
@@ -138,6 +145,24 @@ mod tests {
         assert_eq!(percentile(&v, 0.5), Duration::from_millis(50));
         assert_eq!(percentile(&v, 0.99), Duration::from_millis(99));
         assert_eq!(percentile(&[], 0.99), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_first_request_is_the_baseline_of_the_means_not_one_of_them() {
+        let at = |requests: f64, allocations: f64| Sample {
+            figures: Figures {
+                requests: Some(requests),
+                allocations: Some(allocations),
+                allocated_bytes: Some(100.0 * allocations),
+                ..Figures::default()
+            },
+            ..Sample::default()
+        };
+        // Served at zero before any request, then a cold first request of
+        // 38 allocations, then 100 warm ones of 24.
+        let samples = [at(0.0, 0.0), at(1.0, 38.0), at(101.0, 38.0 + 2_400.0)];
+        assert_eq!(per_request(&samples), Some((24.0, 2_400.0)));
+        assert_eq!(per_request(&samples[..1]), None, "no request measured yet");
     }
 
     fn scrapes(kept_per_request: f64, with_heapmeter: bool) -> Vec<Sample> {
