@@ -5,6 +5,13 @@
 //!
 //! Skipped, loudly, where `node` is missing; the byte figures are V8's and
 //! are compared only on Node 20 (other majors lay objects out differently).
+//!
+//! The bytes allocated are medians of 25 measurements and are compared
+//! exactly. The bytes retained are one difference of the used heap around
+//! 20 held objects, so whatever else V8 allocates in that window lands in
+//! them: identical in eight runs on one machine, they read 4,816 instead of
+//! 4,500 for the string at 1,000 users in an independent run. They are
+//! measured with variance, and compared within a tenth.
 
 #[macro_use]
 mod common;
@@ -58,15 +65,20 @@ fn node_reference_alloc_figures_reproduce() {
             continue;
         }
         assert_eq!(
-            [
-                field("allocNaiveB"),
-                field("allocArrayB"),
-                field("retainedStringB"),
-                field("retainedArrayB"),
-                field("retainedSetB"),
-            ],
-            [naive, array, string, parsed, set],
-            "n = {n}: allocated naive, array; retained string, array, Set"
+            [field("allocNaiveB"), field("allocArrayB")],
+            [naive, array],
+            "n = {n}: allocated by naive, by the array scan"
         );
+        for (what, want) in [
+            ("retainedStringB", string),
+            ("retainedArrayB", parsed),
+            ("retainedSetB", set),
+        ] {
+            let got = field(what);
+            assert!(
+                got.abs_diff(want) * 10 <= want,
+                "n = {n}: {what} {got}, more than a tenth from the {want} quoted"
+            );
+        }
     }
 }
