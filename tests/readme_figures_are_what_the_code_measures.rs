@@ -185,3 +185,24 @@ fn the_sampling_interval_is_the_samplers_default() {
         "the sampler's default interval",
     );
 }
+
+#[test]
+fn the_incidents_bytes_per_request_are_chapter_twos() {
+    // Chapter 2's doctest computes the bytes kept per request from the
+    // incident's panel and asserts them; the README rounds that figure.
+    let chapter = include_str!("../docs/02-what-killed-the-pods.md");
+    let line = chapter
+        .lines()
+        .find(|l| l.starts_with("assert_eq!(format!(\"{per_request:.0} B\"), \""))
+        .expect("chapter 2 asserts the bytes per request");
+    let bytes: f64 = line
+        .split('"')
+        .nth(3)
+        .and_then(|b| b.strip_suffix(" B"))
+        .and_then(|b| b.parse().ok())
+        .unwrap_or_else(|| panic!("a figure in B: {line}"));
+    assert_quoted(
+        &format!("steady {:.1} KB per request", bytes / 1e3),
+        "the bytes per request the incident's graph climbs by",
+    );
+}
