@@ -12,7 +12,8 @@
 //! ```
 //!
 //! - **Real work, virtual time.** Every request runs the variant's real
-//!   `is_risky` under [`heapmeter::measure`]; only the clock is simulated.
+//!   `is_risky` under [`heapmeter::measure`]; the clock, the pods and the
+//!   store are simulated, as below.
 //!   Each variant has one [`Env`](fraudcheck::Env) with a
 //!   [`ManualClock`](fraudcheck::ManualClock) that is set to the
 //!   request's arrival time before the call, so four hours take seconds.
