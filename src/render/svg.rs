@@ -60,20 +60,7 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
             Bytes(config.limit as f64),
             report.restarts
         );
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, ("sans-serif", 16))
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..end, 0.0..y_max)
-            .map_err(|e| plot_err(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc(unit)
-            .y_desc("MiB")
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(|e| plot_err(&e))?;
+        let mut chart = mib_chart(area, caption, unit, end, y_max).map_err(|e| plot_err(&e))?;
         let pods = report.restarts_per_pod.len();
         for pod in 0..pods {
             // Pods of one variant overlap under round robin: one colour.
@@ -126,7 +113,7 @@ pub fn write_svg(path: &Path, config: &ReplayConfig, reports: &[VariantReport]) 
 /// The growth alert's colour.
 const AMBER: RGBColor = RGBColor(230, 140, 0);
 
-/// A chart of MiB over time, as both SVGs draw them.
+/// A chart of MiB over time or requests, as the SVGs draw them.
 type TimeChart<'a, 'b> =
     ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
@@ -141,6 +128,31 @@ fn draw_legend<'a, 'b: 'a>(
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
+}
+
+/// A chart of MiB against `x_desc` on `area`, captioned, from 0 to
+/// `x_max` and `y_max`, with its axes drawn: the frame every SVG here
+/// shares.
+fn mib_chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: String,
+    x_desc: &str,
+    x_max: f64,
+    y_max: f64,
+) -> std::result::Result<TimeChart<'a, 'b>, DrawingAreaErrorKind<std::io::Error>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("MiB")
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    Ok(chart)
 }
 
 /// One figure of a scrape, in bytes, if it has it.
@@ -196,20 +208,8 @@ pub fn write_soak_svg(path: &Path, reports: &[SoakReport]) -> Result<()> {
             Some(r) => format!("soak at {} req/s: {what}, MiB", r.rps),
             None => format!("soak: {what}, MiB"),
         };
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, ("sans-serif", 16))
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..secs, 0.0..top * 1.1)
-            .map_err(|e| plot_err(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc("seconds")
-            .y_desc("MiB")
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(|e| plot_err(&e))?;
+        let mut chart =
+            mib_chart(area, caption, "seconds", secs, top * 1.1).map_err(|e| plot_err(&e))?;
         for (i, report) in reports.iter().enumerate() {
             let color = SOAK_COLORS[i % SOAK_COLORS.len()];
             // NOTE: the label's head is the variant; the rest (backends,
@@ -287,20 +287,8 @@ pub fn write_compare_svg(path: &Path, users: usize, series: &[CompareSeries]) ->
     ];
     for (area, (what, values)) in panels.iter().zip(panel_of) {
         let caption = format!("{what} by the first warm requests, MiB ({users} risky users)");
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, ("sans-serif", 16))
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..requests, 0.0..top * 1.1)
-            .map_err(|e| plot_err(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc("requests")
-            .y_desc("MiB")
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(|e| plot_err(&e))?;
+        let mut chart =
+            mib_chart(area, caption, "requests", requests, top * 1.1).map_err(|e| plot_err(&e))?;
         for (i, s) in series.iter().enumerate() {
             let color = SOAK_COLORS[i % SOAK_COLORS.len()];
             // NOTE: a leak and churn allocate alike: each line is drawn
