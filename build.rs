@@ -43,7 +43,7 @@ const ALLOCATOR: &str = "# #[global_allocator]\n\
     #     heapmeter::CountingAlloc::system();\n";
 
 /// The chapters' files and the modules of `src/chapters.rs` that hold them.
-const CHAPTERS: [(&str, &str); 10] = [
+const CHAPTERS: [(&str, &str); 11] = [
     ("01-the-incident.md", "incident"),
     ("02-counting-allocations.md", "counting_allocations"),
     ("03-leak-or-churn.md", "leak_or_churn"),
@@ -51,6 +51,7 @@ const CHAPTERS: [(&str, &str); 10] = [
     ("05-catching-it-in-staging.md", "catching_it_in_staging"),
     ("06-measuring-a-request.md", "measuring_a_request"),
     ("07-where-is-it.md", "where_is_it"),
+    ("09-heapmeter-in-your-service.md", "in_your_service"),
     ("08-what-killed-the-pods.md", "what_killed_the_pods"),
     ("09-limits.md", "limits"),
     ("BENCHMARKS.md", "benchmarks"),

@@ -41,6 +41,13 @@ pub mod where_is_it {
     #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/07-where-is-it.md"))]
 }
 
+/// Chapter 9: heapmeter in your own service: the allocator, the layer, the
+/// metrics, the profiles, the release profile, what each costs, and from an
+/// alert to the leaking handler in three commands.
+pub mod in_your_service {
+    #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/09-heapmeter-in-your-service.md"))]
+}
+
 /// Chapter 8: what can push the incident's pods to their limit, measured.
 pub mod what_killed_the_pods {
     #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/08-what-killed-the-pods.md"))]
