@@ -43,7 +43,7 @@ const ALLOCATOR: &str = "# #[global_allocator]\n\
     #     heapmeter::CountingAlloc::system();\n";
 
 /// The chapters' files and the modules of `src/chapters.rs` that hold them.
-const CHAPTERS: [(&str, &str); 11] = [
+const CHAPTERS: [(&str, &str); 12] = [
     ("01-the-incident.md", "incident"),
     ("02-what-killed-the-pods.md", "what_killed_the_pods"),
     ("03-counting-allocations.md", "counting_allocations"),
@@ -52,6 +52,7 @@ const CHAPTERS: [(&str, &str); 11] = [
     ("06-catching-it-in-staging.md", "catching_it_in_staging"),
     ("07-measuring-a-request.md", "measuring_a_request"),
     ("08-where-is-it.md", "where_is_it"),
+    ("09-heapmeter-in-your-service.md", "in_your_service"),
     ("10-live-and-resident-memory.md", "live_and_resident_memory"),
     ("11-limits.md", "limits"),
     ("BENCHMARKS.md", "benchmarks"),

@@ -50,6 +50,13 @@ pub mod where_is_it {
     #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/08-where-is-it.md"))]
 }
 
+/// Chapter 9: heapmeter in your own service: the allocator, the layer, the
+/// metrics, the profiles, the release profile, what each costs, and from an
+/// alert to the leaking handler in three commands.
+pub mod in_your_service {
+    #![doc = include_str!(concat!(env!("OUT_DIR"), "/docs/09-heapmeter-in-your-service.md"))]
+}
+
 /// Chapter 10: live and resident memory, measured: churn, glibc's arenas,
 /// requests in flight and a real leak against a pod's limit.
 pub mod live_and_resident_memory {
