@@ -3,8 +3,8 @@
 //!
 //! Off by default. [`start`] switches it on with a mean interval in bytes
 //! ([`DEFAULT_INTERVAL`], 512 KiB, as Go's `MemProfileRate`, jemalloc's
-//! `lg_prof_sample:19` and gperftools' tcmalloc; Google's newer tcmalloc
-//! samples every 2 MiB) until the [`Session`] it returns is dropped. Each
+//! `lg_prof_sample:19` and V8's `--heap-prof`; Google's tcmalloc samples
+//! every 2 MiB) until the [`Session`] it returns is dropped. Each
 //! thread walks its own stream of
 //! allocated bytes and takes a sample where an exponentially distributed
 //! countdown runs out, so an allocation of `size` bytes is sampled with
@@ -87,7 +87,8 @@ use crate::engine::{self, sampler, table};
 use crate::profile::Profile;
 use crate::{Label, Stats};
 
-/// Go's, jemalloc's and tcmalloc's default mean interval: 512 KiB.
+/// Go's, jemalloc's and V8's `--heap-prof` default mean interval: 512 KiB
+/// (Google's tcmalloc samples every 2 MiB).
 pub const DEFAULT_INTERVAL: u64 = 512 * 1024;
 
 /// Why sampling could not start.
