@@ -282,7 +282,9 @@ pub fn profile() -> Profile {
 /// Live bytes of the process (exact, all threads) above what they were when
 /// the running or last session started: what the in-use estimate of a
 /// profile taken now should agree with, when the memory live before the
-/// session is neither freed nor grown during it.
+/// session is neither freed nor grown during it, and no block sampled by an
+/// earlier session is still live (a profile keeps those: they are live
+/// samples, with the weight of the interval they were drawn at).
 pub fn live_bytes_since_start() -> i64 {
     let now = engine::sum_slots();
     let at_start = STARTED_ALLOCATED

@@ -34,14 +34,22 @@ fn both() -> (f64, i64) {
 
 fn main() {
     // The first profile sets up what symbolising keeps for the process's
-    // life (about 1.6 KB here, made while sampling is paused, so never
-    // sampled): take it before the sessions measured below.
-    {
+    // life (made while sampling is paused, so never sampled): take it
+    // before the sessions measured below, and see that it is small.
+    let kept = {
         let _session = sampling::start(1).expect("CountingAlloc is installed");
         let block = black_box(vec![0u8; 100]);
         drop(sampling::profile());
         drop(block);
-    }
+        sampling::live_bytes_since_start()
+    };
+    // NOTE: printed once sampling is off: stdout's buffer, allocated by the
+    // first print, is then no sample that outlives its session.
+    println!("the first profile keeps {kept} B");
+    assert!(
+        (0..1 << 20).contains(&kept),
+        "the first profile keeps {kept} B"
+    );
 
     // Every allocation sampled: the same figure, to the byte.
     let session = sampling::start(1).expect("CountingAlloc is installed");
